@@ -1,0 +1,48 @@
+# Réseau – the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test bench lint translations clean install install-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# stamps re-install when pyproject.toml changes
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	mkdir -p var
+	$(BIN)/reseau db upgrade
+	$(BIN)/reseau demo
+	$(BIN)/reseau serve --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check core plugins tests bench
+	$(BIN)/mypy
+
+# extract French msgids from code and templates, update the English catalogue
+translations: install-dev
+	$(BIN)/pybabel extract -F core/babel.cfg -o var/messages.pot --no-location --sort-output core plugins
+	$(BIN)/pybabel update -i var/messages.pot -d core/translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

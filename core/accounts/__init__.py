@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, sessions, roles and permissions, login throttling."""

@@ -1,0 +1,36 @@
+"""argon2id password hashing (argon2-cffi), always off the event loop: callers run in threads."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+# verified against when the email is unknown, so both paths cost the same time
+_DUMMY_HASH = _hasher.hash("réseau: no such user")
+
+MIN_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; an unknown user (``None``) still pays for a verification."""
+    if password_hash is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether the hash uses older parameters than today's."""
+    return _hasher.check_needs_rehash(password_hash)

@@ -1,0 +1,1 @@
+"""Administration pages for the city team (admins)."""

@@ -1,0 +1,187 @@
+"""``create_app(settings)``: the only place the Starlette application is built."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from jinja2 import Environment
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+import core.models  # noqa: F401 - every core table in Base.metadata
+from core.config import Settings, load_settings
+from core.db import make_engine, make_session_factory, utcnow
+from core.declarations import MeetingKind, Permission, SpaceKind, SpaceRole
+from core.plugins import Hooks, make_plugin_manager
+from core.web import errors
+from core.web.context import LoginRequired
+from core.web.middleware import (
+    BodySizeLimitMiddleware,
+    OriginCheckMiddleware,
+    SecurityHeadersMiddleware,
+    origin_of,
+)
+from core.web.templating import make_environment
+
+CORE_DIR = Path(__file__).resolve().parent
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What the plugins declared at build time, indexed by name."""
+
+    space_kinds: dict[str, SpaceKind]
+    space_roles: dict[str, SpaceRole]
+    permissions: dict[str, Permission]
+    meeting_kinds: dict[str, MeetingKind]
+    reminder_rules: dict[str, Any]
+
+    @classmethod
+    def from_hooks(cls, hooks: Hooks) -> Registry:
+        return cls(
+            space_kinds={k.name: k for k in hooks.space_kinds()},
+            space_roles={r.name: r for r in hooks.space_roles()},
+            permissions={p.name: p for p in hooks.permissions()},
+            meeting_kinds={k.name: k for k in hooks.meeting_kinds()},
+            reminder_rules={r.name: r for r in hooks.reminder_rules()},
+        )
+
+
+@dataclass
+class AppState:
+    """Shared by every request of one app: settings, database, plugins, templates, clock."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    hooks: Hooks
+    registry: Registry
+    templates: Environment
+    clock: Clock = utcnow
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        """The current instant according to the app's clock."""
+        return self.clock()
+
+
+def plugin_dir(hooks: Hooks, name: str) -> Path:
+    """The package directory of an enabled plugin."""
+    module = hooks.plugin_module(name)
+    package = importlib.import_module(module.__name__.rpartition(".")[0])
+    return Path(package.__file__ or "").resolve().parent
+
+
+def core_routes() -> list[BaseRoute]:
+    """The core's own routes, mounted by area."""
+    from core.accounts.routes import routes as account_routes
+    from core.admin.routes import routes as admin_routes
+    from core.directory.routes import routes as directory_routes
+    from core.home import routes as home_routes
+    from core.spaces.routes import routes as space_routes
+
+    return [
+        *home_routes,
+        Mount("/compte", routes=account_routes, name="accounts"),
+        Mount("/annuaire", routes=directory_routes, name="directory"),
+        Mount("/espaces", routes=space_routes, name="spaces"),
+        Mount("/admin", routes=admin_routes, name="admin"),
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+) -> Starlette:
+    """Build the application for ``settings`` (read from the environment when omitted)."""
+    settings = settings or load_settings()
+    pm = plugin_manager or make_plugin_manager(settings.plugins, entrypoints=settings.load_entrypoints)
+    hooks = Hooks(pm)
+    registry = Registry.from_hooks(hooks)
+    engine = engine or make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
+    plugin_names = hooks.plugin_names()
+    plugin_dirs = {name: plugin_dir(hooks, name) for name in plugin_names}
+    templates = make_environment(
+        [d / "templates" for d in plugin_dirs.values() if (d / "templates").is_dir()]
+    )
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        hooks=hooks,
+        registry=registry,
+        templates=templates,
+        clock=clock or utcnow,
+    )
+
+    routes: list[BaseRoute] = core_routes()
+    taken = {getattr(r, "path", "") for r in routes}
+    for name, plugin_routes in hooks.routes().items():
+        if f"/{name}" in taken:
+            raise ValueError(f"plugin {name!r} cannot replace the core route /{name}")
+        routes.append(Mount(f"/{name}", routes=plugin_routes, name=name))
+    for name, directory in plugin_dirs.items():
+        if (directory / "static").is_dir():
+            routes.append(Mount(f"/static/{name}", StaticFiles(directory=directory / "static"), name=f"static-{name}"))
+    routes.append(Mount("/static", StaticFiles(directory=CORE_DIR / "static"), name="static"))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts)),
+        Middleware(BodySizeLimitMiddleware, max_size=settings.max_body_size),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie=settings.session_cookie,
+            max_age=settings.session_max_age,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+        Middleware(OriginCheckMiddleware, allowed_origins=(origin_of(settings.base_url),)),
+    ]
+    if settings.proxy_ips:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.proxy_ips)))
+
+    exception_handlers: dict[Any, Callable[[Request, Exception], Response]] = {
+        HTTPException: errors.http_error,
+        LoginRequired: errors.login_required,
+    }
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.reseau = state
+    return app

@@ -1,0 +1,1 @@
+"""The partner directory: organisations, contacts, their affiliations, tags and search."""

@@ -1,0 +1,43 @@
+"""The fixed vocabularies of the directory: organisation kinds, pillars and cross-cutting themes."""
+
+from __future__ import annotations
+
+from babel.support import LazyProxy
+
+from core.i18n import lazy_gettext as _l
+
+ORGANISATION_KINDS: dict[str, LazyProxy] = {
+    "etat": _l("État / service de l'État"),
+    "collectivite": _l("Collectivité"),
+    "operateur_public": _l("Opérateur public"),
+    "bailleur_social": _l("Bailleur social"),
+    "association": _l("Association"),
+    "entreprise": _l("Entreprise"),
+    "service_municipal": _l("Service municipal"),
+    "instance_citoyenne": _l("Instance citoyenne"),
+    "autre": _l("Autre"),
+}
+
+#: the three pillars of the contract
+PILLARS: dict[str, LazyProxy] = {
+    "cohesion_sociale": _l("Cohésion sociale"),
+    "emploi_economie": _l("Emploi et développement économique"),
+    "habitat_cadre_de_vie": _l("Habitat et cadre de vie"),
+}
+
+#: the three cross-cutting themes
+THEMES: dict[str, LazyProxy] = {
+    "discriminations": _l("Lutte contre les discriminations"),
+    "egalite_femmes_hommes": _l("Égalité entre les femmes et les hommes"),
+    "jeunesse": _l("Jeunesse"),
+}
+
+
+def pillar_tag(code: str) -> str:
+    """The tag stored for a pillar."""
+    return f"pillar:{code}"
+
+
+def theme_tag(code: str) -> str:
+    """The tag stored for a cross-cutting theme."""
+    return f"theme:{code}"

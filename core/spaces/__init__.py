@@ -1,0 +1,1 @@
+"""Spaces: the rooms where partners work (a platform, a working group, a committee)."""

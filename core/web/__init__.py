@@ -1,0 +1,1 @@
+"""Web plumbing shared by core and plugin routes: request context, templates, security."""

@@ -1,0 +1,1 @@
+"""The built-in plugins of Réseau: one package per collaborative platform."""
