@@ -93,8 +93,14 @@ def core_routes() -> list[BaseRoute]:
     """The core's own routes, mounted by area."""
     from core.accounts.routes import routes as account_routes
     from core.admin.routes import routes as admin_routes
+    from core.api.routes import routes as api_routes
+    from core.calendar.feed_routes import routes as feed_routes
+    from core.calendar.followup_routes import routes as followup_routes
+    from core.calendar.routes import routes as calendar_routes
     from core.directory.routes import routes as directory_routes
     from core.home import routes as home_routes
+    from core.reminders.routes import routes as reminder_routes
+    from core.resources.routes import routes as resource_routes
     from core.spaces.routes import routes as space_routes
 
     return [
@@ -102,6 +108,11 @@ def core_routes() -> list[BaseRoute]:
         Mount("/compte", routes=account_routes, name="accounts"),
         Mount("/annuaire", routes=directory_routes, name="directory"),
         Mount("/espaces", routes=space_routes, name="spaces"),
+        Mount("/agenda", routes=[*calendar_routes, *followup_routes], name="calendar"),
+        Mount("/ical", routes=feed_routes, name="feeds"),
+        Mount("/ressources", routes=resource_routes, name="resources"),
+        Mount("/courriels", routes=reminder_routes, name="reminders"),
+        Mount("/api/v1", routes=api_routes, name="api"),
         Mount("/admin", routes=admin_routes, name="admin"),
     ]
 
@@ -149,8 +160,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from core.reminders.runtime import lifespan as reminders_lifespan
+
         try:
-            yield
+            async with reminders_lifespan(state):
+                yield
         finally:
             engine.dispose()
 

@@ -159,6 +159,16 @@ def create_admin(state: CliState, email: str, name: str, password: str | None) -
             click.echo(f"{user.email} est désormais administrateur.")
 
 
+def _add_core_commands(group: click.Group) -> None:
+    """Commands that live beside their area (directory import/export, worker, reminders)."""
+    from core.directory.cli import commands as directory_commands
+    from core.reminders.cli import commands as reminder_commands
+
+    for command in [*directory_commands, *reminder_commands]:
+        if command.name not in group.commands:
+            group.add_command(command)
+
+
 def _add_plugin_commands(group: click.Group, settings: Settings) -> None:
     from core.plugins import Hooks, make_plugin_manager
 
@@ -175,5 +185,6 @@ def _add_plugin_commands(group: click.Group, settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``reseau`` console script."""
     settings = load_settings()
+    _add_core_commands(cli)
     _add_plugin_commands(cli, settings)
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="reseau", obj=CliState(settings))

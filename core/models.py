@@ -7,16 +7,37 @@ from __future__ import annotations
 
 from core.accounts.models import LoginAttempt, User
 from core.audit.models import AuditEntry
+from core.calendar.models import (
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    Decision,
+    FeedToken,
+    Invitation,
+    Meeting,
+    Minutes,
+)
 from core.directory.models import Affiliation, Contact, Organisation, OrganisationTag
+from core.reminders import models as reminder_models  # noqa: F401 - outbox tables
+from core.resources.models import Resource
 from core.spaces.models import Space, SpaceMembership
 
 __all__ = [
+    "ActionItem",
     "Affiliation",
+    "AgendaItem",
+    "Attendance",
     "AuditEntry",
     "Contact",
+    "Decision",
+    "FeedToken",
+    "Invitation",
     "LoginAttempt",
+    "Meeting",
+    "Minutes",
     "Organisation",
     "OrganisationTag",
+    "Resource",
     "Space",
     "SpaceMembership",
     "User",

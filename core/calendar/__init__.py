@@ -1,0 +1,1 @@
+"""The shared calendar: meetings of every space, agenda, invitations, RSVP, attendance, minutes."""

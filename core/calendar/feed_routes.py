@@ -1,0 +1,7 @@
+"""iCalendar routes: per-meeting ``.ics``, public and private feeds (filled by the calendar work)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,7 @@
+"""Calendar pages (filled by the calendar work)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

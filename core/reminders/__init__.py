@@ -1,0 +1,1 @@
+"""The reminders engine: rules → outbox → email, exactly once."""

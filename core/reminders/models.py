@@ -1,0 +1,3 @@
+"""Reminder tables (filled by the reminders work)."""
+
+from __future__ import annotations

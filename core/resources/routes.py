@@ -1,0 +1,7 @@
+"""Resource pages (filled by the resources work)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
