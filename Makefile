@@ -41,7 +41,8 @@ lint: install-dev
 
 # extract French msgids from code and templates, update the English catalogue
 translations: install-dev
-	$(BIN)/pybabel extract -F core/babel.cfg -o var/messages.pot --no-location --sort-output core plugins
+	mkdir -p var
+	$(BIN)/pybabel extract -F core/babel.cfg -k _l -k lazy_gettext -o var/messages.pot --no-location --sort-output core plugins
 	$(BIN)/pybabel update -i var/messages.pot -d core/translations -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean:
