@@ -297,6 +297,33 @@ def delete(ctx: RequestContext) -> Response:
     )
 
 
+PANEL_SIZE = 10
+
+
+def space_panel_html(ctx: RequestContext, space: Space) -> Any:
+    """The "Ressources" panel of a space's page: the latest resources the viewer may see."""
+    items = services.visible_resources(ctx.db, ctx.user, space_id=space.id, limit=PANEL_SIZE + 1)
+    total = len(items)
+    if total > PANEL_SIZE:
+        total = ctx.db.scalar(
+            select(func.count()).select_from(Resource).where(
+                services.visible_clause(ctx.db, ctx.user), Resource.space_id == space.id
+            )
+        ) or 0
+    items = items[:PANEL_SIZE]
+    meetings = services.meeting_titles(ctx.db, items)
+    return ctx.render_string(
+        "resources/_panel.html",
+        space=space,
+        resources=items,
+        total=total,
+        meetings=meetings,
+        meeting_links={m: meeting_url(ctx, m) for m in meetings},
+        manageable={r.id for r in items if _can_manage(ctx, r)} if ctx.user is not None else set(),
+        can_add=ctx.can(SPACE_MANAGE, space.id),
+    )
+
+
 routes = [
     Route("/", resource_list, name="list"),
     Route("/nouveau-document", new_document, methods=["GET", "POST"], name="new_document"),

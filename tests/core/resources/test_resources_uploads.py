@@ -41,7 +41,7 @@ def uploads(data_dir: Path) -> list[Path]:
 
 
 def resource_count(db: Session) -> int:
-    db.expire_all()
+    db.rollback()
     return db.scalar(select(func.count()).select_from(Resource)) or 0
 
 
