@@ -15,6 +15,7 @@ removed softly (kept with its file), so every published version is kept.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+_HREFLESS_LINK = re.compile(r"<a(?![^>]*\shref=)[^>]*>(.*?)</a>", re.S)
 
 
 class MinutesError(ValueError):
@@ -66,7 +68,7 @@ _markdown.core.ruler.push("reseau_shift_headings", _shift_headings)
 def render_markdown(text: str) -> str:
     """Markdown to safe HTML (see the module docstring for what is kept)."""
     html = _markdown.render(text or "")
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -74,6 +76,13 @@ def render_markdown(text: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    # a link whose address was refused (javascript:…) is kept as plain text
+    return _HREFLESS_LINK.sub(r"\1", clean)
+
+
+def plain_text(html: str) -> str:
+    """The text of sanitised HTML, without any tag."""
+    return nh3.clean(html, tags=set())
 
 
 def get_minutes(db: Session, meeting_id: int) -> Minutes | None:

@@ -162,18 +162,7 @@ def minutes_pdf(
         pdf.multi_cell(0, 5.5, ", ".join(excused), new_x="LMARGIN", new_y="NEXT")
     if body_html.strip():
         section(_("Compte rendu"))
-        pdf.write_html(
-            body_html,
-            font_family=FAMILY,
-            warn_on_tags_not_matching=False,
-            tag_styles={
-                "code": FontFace(family=FAMILY),
-                "pre": TextStyle(font_family=FAMILY, t_margin=2),
-                "a": FontFace(color="#1f3a8a", emphasis="UNDERLINE"),
-                **{f"h{n}": TextStyle(font_family=FAMILY, font_style="B", color=INK, font_size_pt=size, t_margin=3, b_margin=1)
-                   for n, size in ((1, 14), (2, 13), (3, 12), (4, 11), (5, 10), (6, 10))},
-            },
-        )
+        _write_html(pdf, body_html)
     if decisions:
         section(_("Décisions"))
         for number, decision in enumerate(decisions, start=1):
@@ -203,3 +192,24 @@ def status_label(status: str) -> str:
     if status == DROPPED:
         return _("abandonnée")
     return _("à faire")
+
+
+def _write_html(pdf: _Document, body_html: str) -> None:
+    """The sanitised minutes, rendered by fpdf2; as plain text if fpdf2 cannot lay them out."""
+    from core.calendar.minutes import plain_text
+
+    styles: dict[str, FontFace | TextStyle] = {
+        "code": FontFace(family=FAMILY),
+        "pre": TextStyle(font_family=FAMILY, t_margin=2),
+        "a": FontFace(color="#1f3a8a", emphasis="UNDERLINE"),
+    }
+    for level, size in ((1, 14), (2, 13), (3, 12), (4, 11), (5, 10), (6, 10)):
+        styles[f"h{level}"] = TextStyle(
+            font_family=FAMILY, font_style="B", color=INK, font_size_pt=size, t_margin=3, b_margin=1
+        )
+    try:
+        pdf.write_html(body_html, font_family=FAMILY, warn_on_tags_not_matching=False, tag_styles=styles)
+    except Exception:  # noqa: BLE001 - a layout fpdf2 cannot handle still gives the minutes' text
+        pdf.set_font(FAMILY, size=10)
+        pdf.ln(2)
+        pdf.multi_cell(0, 5.5, plain_text(body_html), new_x="LMARGIN", new_y="NEXT")
