@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session, selectinload
 
 from core.audit import services as audit
@@ -158,14 +158,12 @@ def owner_candidates(db: Session, meeting: Meeting) -> list[Contact]:
     from core.calendar.models import Attendance, Invitation
     from core.spaces.models import SpaceMembership
 
-    ids = (
-        select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id)
-        .union(select(Attendance.contact_id).where(Attendance.meeting_id == meeting.id))
-        .union(
-            select(SpaceMembership.contact_id).where(
-                SpaceMembership.space_id == meeting.space_id, SpaceMembership.contact_id.is_not(None)
-            )
-        )
+    ids = union(
+        select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id),
+        select(Attendance.contact_id).where(Attendance.meeting_id == meeting.id),
+        select(SpaceMembership.contact_id).where(
+            SpaceMembership.space_id == meeting.space_id, SpaceMembership.contact_id.is_not(None)
+        ),
     )
     stmt = select(Contact).where(Contact.id.in_(ids), Contact.anonymised_at.is_(None))
     return list(db.scalars(stmt.order_by(Contact.last_name, Contact.first_name)))
