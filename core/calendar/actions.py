@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, union
+from sqlalchemy import CompoundSelect, Select, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from core.audit import services as audit
@@ -33,7 +33,7 @@ class ActionError(ValueError):
         self.field = field
 
 
-def _ordered(stmt):  # type: ignore[no-untyped-def]
+def _ordered(stmt: Select[ActionItem]) -> Select[ActionItem]:
     # due date first (items without one last), then the oldest
     return stmt.order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.created_at, ActionItem.id)
 
@@ -106,8 +106,13 @@ def add_action_item(
     """Record an action item decided at ``meeting`` (open)."""
     title = _check(db, title, owner_contact_id, allowed_owners)
     item = ActionItem(
-        meeting_id=meeting.id, space_id=meeting.space_id, title=title, owner_contact_id=owner_contact_id,
-        due_on=due_on, status=OPEN, created_at=now,
+        meeting_id=meeting.id,
+        space_id=meeting.space_id,
+        title=title,
+        owner_contact_id=owner_contact_id,
+        due_on=due_on,
+        status=OPEN,
+        created_at=now,
     )
     db.add(item)
     db.flush()
@@ -158,7 +163,7 @@ def owner_candidates(db: Session, meeting: Meeting) -> list[Contact]:
     from core.calendar.models import Attendance, Invitation
     from core.spaces.models import SpaceMembership
 
-    ids = union(
+    ids: CompoundSelect[tuple[int | None]] = union(
         select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id),
         select(Attendance.contact_id).where(Attendance.meeting_id == meeting.id),
         select(SpaceMembership.contact_id).where(

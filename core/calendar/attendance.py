@@ -125,7 +125,9 @@ def summary(groups: list[OrgGroup]) -> Summary:
     present = sum(g.present_count for g in groups)
     invited = sum(1 for g in groups for p in g.people if p.invited)
     signatories = [
-        (g.organisation, g.represented) for g in groups if g.organisation is not None and g.organisation.is_signatory
+        (g.organisation, g.represented)
+        for g in groups
+        if g.organisation is not None and g.organisation.is_signatory
     ]
     return Summary(present > 0, present, invited, groups, signatories)
 
@@ -160,8 +162,11 @@ def record(
             org = person.organisation.id if person.organisation is not None else None
             db.add(
                 Attendance(
-                    meeting_id=meeting.id, contact_id=contact_id, organisation_id=org,
-                    recorded_at=now, recorded_by_id=actor.id if actor else None,
+                    meeting_id=meeting.id,
+                    contact_id=contact_id,
+                    organisation_id=org,
+                    recorded_at=now,
+                    recorded_by_id=actor.id if actor else None,
                 )
             )
             added += 1
@@ -171,8 +176,13 @@ def record(
     if added or removed:
         db.flush()
         audit.record(
-            db, actor, "calendar.attendance.recorded", meeting,
-            summary=_("%(added)s présence(s) ajoutée(s), %(removed)s retirée(s)", added=added, removed=removed),
+            db,
+            actor,
+            "calendar.attendance.recorded",
+            meeting,
+            summary=_(
+                "%(added)s présence(s) ajoutée(s), %(removed)s retirée(s)", added=added, removed=removed
+            ),
             changes={"present": [None, sorted(present_ids)]},
         )
     return added, removed
@@ -205,9 +215,13 @@ def add_walk_in(
         if not last_name:
             raise AttendanceError(_("Indiquez au moins le nom de la personne."), "last_name")
         if len(first_name) > 100 or len(last_name) > 100:
-            raise AttendanceError(_("Le nom et le prénom ne doivent pas dépasser 100 caractères."), "last_name")
+            raise AttendanceError(
+                _("Le nom et le prénom ne doivent pas dépasser 100 caractères."), "last_name"
+            )
         contact = Contact(
-            first_name=first_name, last_name=last_name, consent_listed=False,
+            first_name=first_name,
+            last_name=last_name,
+            consent_listed=False,
             search_doc=fold(f"{first_name} {last_name}"),
         )
         db.add(contact)
@@ -230,8 +244,11 @@ def add_walk_in(
     else:
         org_id = organisation.id
     attendance = Attendance(
-        meeting_id=meeting.id, contact_id=contact.id, organisation_id=org_id,
-        recorded_at=now, recorded_by_id=actor.id if actor else None,
+        meeting_id=meeting.id,
+        contact_id=contact.id,
+        organisation_id=org_id,
+        recorded_at=now,
+        recorded_by_id=actor.id if actor else None,
     )
     db.add(attendance)
     db.flush()
@@ -252,15 +269,19 @@ def search_contacts(db: Session, meeting: Meeting, query: str, limit: int = 20) 
     words = fold(query).split()
     if not words:
         return []
-    on_sheet = select(Attendance.contact_id).where(Attendance.meeting_id == meeting.id).union(
-        select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id)
+    on_sheet = (
+        select(Attendance.contact_id)
+        .where(Attendance.meeting_id == meeting.id)
+        .union(select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id))
     )
     stmt = select(Contact).where(Contact.anonymised_at.is_(None), Contact.id.not_in(on_sheet))
     for word in words[:5]:
         stmt = stmt.where(Contact.search_doc.contains(word, autoescape=True))
     contacts = db.scalars(stmt.order_by(Contact.last_name, Contact.first_name).limit(limit)).all()
     org_ids = _primary_organisation_ids(db, {c.id for c in contacts})
-    orgs = {o.id: o for o in db.scalars(select(Organisation).where(Organisation.id.in_(set(org_ids.values()))))}
+    orgs = {
+        o.id: o for o in db.scalars(select(Organisation).where(Organisation.id.in_(set(org_ids.values()))))
+    }
     return [Candidate(c, orgs.get(org_ids.get(c.id, -1))) for c in contacts]
 
 
@@ -277,18 +298,34 @@ def csv_export(groups: list[OrgGroup]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(
-        [_("Nom"), _("Prénom"), _("Fonction"), _("Organisation"), _("Signataire"), _("Invité·e"),
-         _("Réponse"), _("Présent·e")]
+        [
+            _("Nom"),
+            _("Prénom"),
+            _("Fonction"),
+            _("Organisation"),
+            _("Signataire"),
+            _("Invité·e"),
+            _("Réponse"),
+            _("Présent·e"),
+        ]
     )
     yes, no = _("oui"), _("non")
-    answers = {"accepted": _("accepte"), "declined": _("décline"), "tentative": _("peut-être"), "pending": _("sans réponse")}
+    answers = {
+        "accepted": _("accepte"),
+        "declined": _("décline"),
+        "tentative": _("peut-être"),
+        "pending": _("sans réponse"),
+    }
     for group in groups:
         org = group.organisation
         for p in group.people:
             writer.writerow(
                 [
-                    _cell(p.contact.last_name), _cell(p.contact.first_name), _cell(p.contact.function),
-                    _cell(org.name if org else ""), yes if org is not None and org.is_signatory else no,
+                    _cell(p.contact.last_name),
+                    _cell(p.contact.first_name),
+                    _cell(p.contact.function),
+                    _cell(org.name if org else ""),
+                    yes if org is not None and org.is_signatory else no,
                     yes if p.invited else no,
                     answers.get(p.invitation.response, "") if p.invitation is not None else "",
                     yes if p.present else no,

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from core.calendar import actions, attendance, minutes as minutes_service
+from core.calendar import actions, attendance
+from core.calendar import minutes as minutes_service
 from core.calendar.models import Meeting, Minutes
 from core.calendar.visibility import can_see
 from core.resources import services as resources

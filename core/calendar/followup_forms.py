@@ -40,8 +40,9 @@ class ActionItemForm(BaseForm):
 
     def set_owners(self, owners: list[tuple[int, str]]) -> None:
         """Offer these contacts (id, label) as owners, plus "nobody yet"."""
-        self.owner_contact_id.choices = [SelectChoice(None, str(_l("— à désigner —")))] + [  # type: ignore[list-item]
-            SelectChoice(cid, label) for cid, label in owners  # type: ignore[arg-type]
+        self.owner_contact_id.choices = [SelectChoice(None, str(_l("— à désigner —")))] + [
+            SelectChoice(cid, label)
+            for cid, label in owners
         ]
 
 
@@ -54,6 +55,7 @@ class WalkInForm(BaseForm):
 
     def set_organisations(self, organisations: list[tuple[int, str]]) -> None:
         """Offer these organisations (id, name), plus "none"."""
-        self.organisation_id.choices = [SelectChoice(None, str(_l("— aucune —")))] + [  # type: ignore[list-item]
-            SelectChoice(oid, name) for oid, name in organisations  # type: ignore[arg-type]
+        self.organisation_id.choices = [SelectChoice(None, str(_l("— aucune —")))] + [
+            SelectChoice(oid, name)
+            for oid, name in organisations
         ]

@@ -76,17 +76,33 @@ def _blank_lines(ctx: RequestContext) -> int:
 # --------------------------------------------------------------------------------- attendance
 
 
-def _attendance_page(ctx: RequestContext, meeting: Meeting, space: Space, *, walk_in: WalkInForm,
-                     error: str = "", status_code: int = 200) -> Response:
+def _attendance_page(
+    ctx: RequestContext,
+    meeting: Meeting,
+    space: Space,
+    *,
+    walk_in: WalkInForm,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
     groups = attendance.sheet(ctx.db, meeting)
     query = (ctx.request.query_params.get("q") or "").strip()[:100]
     candidates = attendance.search_contacts(ctx.db, meeting, query) if query else []
     return ctx.render(
         "calendar/followup/attendance.html",
         status_code=status_code,
-        **_common(ctx, meeting, space, groups=groups, summary=attendance.summary(groups), query=query,
-                  candidates=candidates, walk_in=walk_in, error=error,
-                  too_early=meeting.starts_at.astimezone(PARIS).date() > _today(ctx)),
+        **_common(
+            ctx,
+            meeting,
+            space,
+            groups=groups,
+            summary=attendance.summary(groups),
+            query=query,
+            candidates=candidates,
+            walk_in=walk_in,
+            error=error,
+            too_early=meeting.starts_at.astimezone(PARIS).date() > _today(ctx),
+        ),
     )
 
 
@@ -106,20 +122,41 @@ def attendance_page(ctx: RequestContext) -> Response:
         return _attendance_page(ctx, meeting, space, walk_in=walk_in)
     user = ctx.require_user()
     if meeting.is_cancelled:
-        return _attendance_page(ctx, meeting, space, walk_in=walk_in, status_code=400,
-                                error=ctx._("Cette réunion a été annulée : il n'y a pas de présences à relever."))
+        return _attendance_page(
+            ctx,
+            meeting,
+            space,
+            walk_in=walk_in,
+            status_code=400,
+            error=ctx._("Cette réunion a été annulée : il n'y a pas de présences à relever."),
+        )
     if meeting.starts_at.astimezone(PARIS).date() > _today(ctx):
-        return _attendance_page(ctx, meeting, space, walk_in=walk_in, status_code=400,
-                                error=ctx._("La réunion n'a pas encore eu lieu : les présences se relèvent le jour même ou après."))
+        return _attendance_page(
+            ctx,
+            meeting,
+            space,
+            walk_in=walk_in,
+            status_code=400,
+            error=ctx._(
+                "La réunion n'a pas encore eu lieu : les présences se relèvent le jour même ou après."
+            ),
+        )
     action = ctx.form.get("action")
     here = ctx.url_for("calendar:attendance", meeting_id=meeting.id)
     try:
         if action == "save":
             raw = [v for v in ctx.form.getlist("present") if isinstance(v, str)]
             if not all(v.isdigit() for v in raw):
-                raise attendance.AttendanceError(ctx._("Une des personnes cochées n'est pas sur la liste de cette réunion."))
+                raise attendance.AttendanceError(
+                    ctx._("Une des personnes cochées n'est pas sur la liste de cette réunion.")
+                )
             added, removed = attendance.record(ctx.db, meeting, {int(v) for v in raw}, user, ctx.now())
-            return ctx.redirect(here, flash=ctx._("Présences enregistrées (%(a)s ajoutée(s), %(r)s retirée(s)).", a=added, r=removed))
+            return ctx.redirect(
+                here,
+                flash=ctx._(
+                    "Présences enregistrées (%(a)s ajoutée(s), %(r)s retirée(s)).", a=added, r=removed
+                ),
+            )
         if action == "add_contact":
             raw_id = ctx.form.get("contact_id")
             if not isinstance(raw_id, str) or not raw_id.isdigit():
@@ -130,8 +167,13 @@ def attendance_page(ctx: RequestContext) -> Response:
             if not walk_in.validate():
                 return _attendance_page(ctx, meeting, space, walk_in=walk_in, status_code=400)
             attendance.add_walk_in(
-                ctx.db, meeting, user, ctx.now(), first_name=walk_in.first_name.data or "",
-                last_name=walk_in.last_name.data or "", organisation_id=walk_in.organisation_id.data,
+                ctx.db,
+                meeting,
+                user,
+                ctx.now(),
+                first_name=walk_in.first_name.data or "",
+                last_name=walk_in.last_name.data or "",
+                organisation_id=walk_in.organisation_id.data,
             )
             return ctx.redirect(here, flash=ctx._("Personne ajoutée aux présents et à l'annuaire."))
     except attendance.AttendanceError as exc:
@@ -151,8 +193,14 @@ def signin_sheet(ctx: RequestContext) -> Response:
     lines = _blank_lines(ctx)
     return ctx.render(
         "calendar/followup/signin_sheet.html",
-        **_common(ctx, meeting, space, groups=attendance.sheet(ctx.db, meeting), blank_lines=lines,
-                  pdf_url=ctx.url_for("calendar:signin_pdf", meeting_id=meeting.id, query={"lignes": lines})),
+        **_common(
+            ctx,
+            meeting,
+            space,
+            groups=attendance.sheet(ctx.db, meeting),
+            blank_lines=lines,
+            pdf_url=ctx.url_for("calendar:signin_pdf", meeting_id=meeting.id, query={"lignes": lines}),
+        ),
     )
 
 
@@ -164,9 +212,13 @@ def _download_name(prefix: str, meeting: Meeting, ext: str) -> str:
 def signin_pdf(ctx: RequestContext) -> Response:
     """The sign-in sheet as a PDF to print."""
     meeting, space = _managed_meeting(ctx)
-    data = pdf_documents.signin_sheet_pdf(meeting, space, attendance.sheet(ctx.db, meeting), _blank_lines(ctx), ctx.now())
+    data = pdf_documents.signin_sheet_pdf(
+        meeting, space, attendance.sheet(ctx.db, meeting), _blank_lines(ctx), ctx.now()
+    )
     name = _download_name("emargement", meeting, "pdf")
-    return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @page
@@ -176,7 +228,8 @@ def attendance_csv(ctx: RequestContext) -> Response:
     text = attendance.csv_export(attendance.sheet(ctx.db, meeting))
     name = _download_name("presences", meeting, "csv")
     return Response(
-        text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -212,13 +265,20 @@ def minutes_edit(ctx: RequestContext) -> Response:
             except minutes_service.MinutesError as exc:
                 error = str(exc)
             else:
-                return ctx.redirect(ctx.url_for("calendar:minutes", meeting_id=meeting.id),
-                                    flash=ctx._("Compte rendu enregistré."))
+                return ctx.redirect(
+                    ctx.url_for("calendar:minutes", meeting_id=meeting.id),
+                    flash=ctx._("Compte rendu enregistré."),
+                )
         if error:
             form.body.errors = [*list(form.body.errors), error]
-        return ctx.render("calendar/followup/minutes_edit.html", status_code=400,
-                          **_common(ctx, meeting, space, form=form, minutes=minutes))
-    return ctx.render("calendar/followup/minutes_edit.html", **_common(ctx, meeting, space, form=form, minutes=minutes))
+        return ctx.render(
+            "calendar/followup/minutes_edit.html",
+            status_code=400,
+            **_common(ctx, meeting, space, form=form, minutes=minutes),
+        )
+    return ctx.render(
+        "calendar/followup/minutes_edit.html", **_common(ctx, meeting, space, form=form, minutes=minutes)
+    )
 
 
 @page
@@ -227,12 +287,16 @@ def minutes_publish(ctx: RequestContext) -> Response:
     meeting, space = _managed_meeting(ctx)
     back = ctx.url_for("calendar:minutes", meeting_id=meeting.id)
     try:
-        minutes_service.publish_minutes(ctx.db, meeting, space, ctx.user, ctx.now(), ctx.state.settings.data_dir)
+        minutes_service.publish_minutes(
+            ctx.db, meeting, space, ctx.user, ctx.now(), ctx.state.settings.data_dir
+        )
     except minutes_service.MinutesError as exc:
         ctx.db.rollback()
         return ctx.redirect(back, flash=str(exc), category="error")
     except StorageError as exc:
-        raise HTTPException(503, detail=ctx._("Le document n'a pas pu être enregistré sur le serveur. Réessayez plus tard.")) from exc
+        raise HTTPException(
+            503, detail=ctx._("Le document n'a pas pu être enregistré sur le serveur. Réessayez plus tard.")
+        ) from exc
     return ctx.redirect(back, flash=ctx._("Compte rendu publié : il est joint aux ressources de la réunion."))
 
 
@@ -271,8 +335,11 @@ def decisions_page(ctx: RequestContext) -> Response:
                 return ctx.redirect(here, flash=ctx._("Décision enregistrée."))
         status = 400
     return ctx.render(
-        "calendar/followup/decisions.html", status_code=status,
-        **_common(ctx, meeting, space, form=form, decisions=minutes_service.list_decisions(ctx.db, meeting.id)),
+        "calendar/followup/decisions.html",
+        status_code=status,
+        **_common(
+            ctx, meeting, space, form=form, decisions=minutes_service.list_decisions(ctx.db, meeting.id)
+        ),
     )
 
 
@@ -296,19 +363,28 @@ def action_items_page(ctx: RequestContext) -> Response:
         if form.validate():
             try:
                 actions.add_action_item(
-                    ctx.db, meeting, title=form.title.data or "", owner_contact_id=form.owner_contact_id.data,
-                    due_on=form.due_on.data, actor=ctx.user, now=ctx.now(), allowed_owners=allowed,
+                    ctx.db,
+                    meeting,
+                    title=form.title.data or "",
+                    owner_contact_id=form.owner_contact_id.data,
+                    due_on=form.due_on.data,
+                    actor=ctx.user,
+                    now=ctx.now(),
+                    allowed_owners=allowed,
                 )
             except actions.ActionError as exc:
                 field = getattr(form, exc.field, form.title)
                 field.errors = [*list(field.errors), exc.message]
             else:
-                return ctx.redirect(ctx.url_for("calendar:action_items", meeting_id=meeting.id),
-                                    flash=ctx._("Action enregistrée."))
+                return ctx.redirect(
+                    ctx.url_for("calendar:action_items", meeting_id=meeting.id),
+                    flash=ctx._("Action enregistrée."),
+                )
         status = 400
     items = actions.action_items_of_meeting(ctx.db, meeting.id)
     return ctx.render(
-        "calendar/followup/action_items.html", status_code=status,
+        "calendar/followup/action_items.html",
+        status_code=status,
         **_common(ctx, meeting, space, form=form, items=items, today=_today(ctx)),
     )
 
@@ -344,14 +420,23 @@ def my_actions(ctx: RequestContext) -> Response:
     from core.resources.services import animator_space_ids
 
     space_ids = None if user.is_admin else animator_space_ids(ctx.db, user)
-    animated = [i for i in actions.open_items_of_spaces(ctx.db, space_ids) if i.id not in {m.id for m in mine}] \
-        if (space_ids is None or space_ids) else []
+    animated = (
+        [i for i in actions.open_items_of_spaces(ctx.db, space_ids) if i.id not in {m.id for m in mine}]
+        if (space_ids is None or space_ids)
+        else []
+    )
     all_items = mine + animated
     meetings = actions.meetings_of(ctx.db, all_items)
-    spaces = {s.id: s for s in ctx.db.scalars(select(Space).where(Space.id.in_({i.space_id for i in all_items})))}
+    spaces = {
+        s.id: s for s in ctx.db.scalars(select(Space).where(Space.id.in_({i.space_id for i in all_items})))
+    }
     return ctx.render(
         "calendar/followup/actions.html",
-        mine=mine, animated=animated, meetings=meetings, spaces=spaces, today=_today(ctx),
+        mine=mine,
+        animated=animated,
+        meetings=meetings,
+        spaces=spaces,
+        today=_today(ctx),
         meeting_links={mid: meeting_url(ctx, mid) for mid in meetings},
         here=ctx.url_for("calendar:actions"),
     )
@@ -367,21 +452,40 @@ def dashboard_panel_html(ctx: RequestContext) -> Any:
         return None
     meetings = actions.meetings_of(ctx.db, mine)
     return ctx.render_string(
-        "calendar/followup/_actions_panel.html", items=mine[:10], more=len(mine) - 10, meetings=meetings,
-        meeting_links={mid: meeting_url(ctx, mid) for mid in meetings}, today=_today(ctx), here="/",
+        "calendar/followup/_actions_panel.html",
+        items=mine[:10],
+        more=len(mine) - 10,
+        meetings=meetings,
+        meeting_links={mid: meeting_url(ctx, mid) for mid in meetings},
+        today=_today(ctx),
+        here="/",
     )
 
 
 routes = [
-    Route("/reunions/{meeting_id:int}/presences", attendance_page, methods=["GET", "POST"], name="attendance"),
+    Route(
+        "/reunions/{meeting_id:int}/presences", attendance_page, methods=["GET", "POST"], name="attendance"
+    ),
     Route("/reunions/{meeting_id:int}/feuille-emargement", signin_sheet, name="signin_sheet"),
     Route("/reunions/{meeting_id:int}/feuille-emargement.pdf", signin_pdf, name="signin_pdf"),
     Route("/reunions/{meeting_id:int}/presences.csv", attendance_csv, name="attendance_csv"),
     Route("/reunions/{meeting_id:int}/compte-rendu", minutes_view, name="minutes"),
-    Route("/reunions/{meeting_id:int}/compte-rendu/modifier", minutes_edit, methods=["GET", "POST"], name="minutes_edit"),
-    Route("/reunions/{meeting_id:int}/compte-rendu/publier", minutes_publish, methods=["POST"], name="minutes_publish"),
+    Route(
+        "/reunions/{meeting_id:int}/compte-rendu/modifier",
+        minutes_edit,
+        methods=["GET", "POST"],
+        name="minutes_edit",
+    ),
+    Route(
+        "/reunions/{meeting_id:int}/compte-rendu/publier",
+        minutes_publish,
+        methods=["POST"],
+        name="minutes_publish",
+    ),
     Route("/reunions/{meeting_id:int}/decisions", decisions_page, methods=["GET", "POST"], name="decisions"),
-    Route("/reunions/{meeting_id:int}/actions", action_items_page, methods=["GET", "POST"], name="action_items"),
+    Route(
+        "/reunions/{meeting_id:int}/actions", action_items_page, methods=["GET", "POST"], name="action_items"
+    ),
     Route("/actions/{action_id:int}", action_item_update, methods=["POST"], name="action_item_update"),
     Route("/mes-actions", my_actions, name="actions"),
 ]

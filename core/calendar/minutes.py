@@ -43,10 +43,42 @@ MINUTES_CATEGORY = "core.minutes"
 MAX_BODY = 200_000
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "del", "s", "code", "pre",
-    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
+    "p",
+    "br",
+    "hr",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "del",
+    "s",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "sup",
+    "sub",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "ol": {"start"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+}
 URL_SCHEMES = {"http", "https", "mailto"}
 _HREFLESS_LINK = re.compile(r"<a(?![^>]*\shref=)[^>]*>(.*?)</a>", re.S)
 
@@ -130,9 +162,7 @@ def publish_minutes(
         raise MinutesError(_("La réunion n'a pas encore eu lieu : publiez le compte rendu après la réunion."))
     groups = attendance.sheet(db, meeting)
     present = [g for g in groups if g.represented]
-    excused = [
-        p.contact.full_name for g in groups for p in g.people if p.declined and not p.present
-    ]
+    excused = [p.contact.full_name for g in groups for p in g.people if p.declined and not p.present]
     decisions = list_decisions(db, meeting.id)
     from core.calendar.actions import action_items_of_meeting
     from core.calendar.pdf import minutes_pdf
@@ -144,7 +174,9 @@ def publish_minutes(
     data = minutes_pdf(meeting, space, minutes.body_html, present, excused, decisions, items, now)
     for previous in db.scalars(
         select(Resource).where(
-            Resource.meeting_id == meeting.id, Resource.category == MINUTES_CATEGORY, Resource.removed_at.is_(None)
+            Resource.meeting_id == meeting.id,
+            Resource.category == MINUTES_CATEGORY,
+            Resource.removed_at.is_(None),
         )
     ):
         resources.remove_resource(db, previous, actor, now=now)
@@ -216,7 +248,12 @@ def update_decision(db: Session, decision: Decision, text: str, actor: User | No
 
 def delete_decision(db: Session, decision: Decision, actor: User | None) -> None:
     """Remove a decision recorded by mistake (its text stays in the audit log)."""
-    audit.record(db, actor, "calendar.decision.deleted", decision, summary=decision.text,
-                 changes={"text": [decision.text, None]})
+    audit.record(
+        db,
+        actor,
+        "calendar.decision.deleted",
+        decision,
+        summary=decision.text,
+        changes={"text": [decision.text, None]},
+    )
     db.delete(decision)
-

@@ -117,7 +117,11 @@ def signin_sheet_pdf(
                 row.cell(_("excusé·e") if person.declined else "")
         if blank_lines:
             row = table.row()
-            row.cell(_("Personnes présentes sans invitation (nom, prénom, structure)"), colspan=3, style=group_style)
+            row.cell(
+                _("Personnes présentes sans invitation (nom, prénom, structure)"),
+                colspan=3,
+                style=group_style,
+            )
             for _line in range(blank_lines):
                 row = table.row()
                 row.cell("\n ")
@@ -169,8 +173,12 @@ def minutes_pdf(
             pdf.multi_cell(0, 5.5, f"{number}. {decision.text}", new_x="LMARGIN", new_y="NEXT")
     if action_items:
         section(_("Actions à mener"))
-        with pdf.table(col_widths=(80, 45, 30, 25), line_height=5.5, padding=1.5,
-                       headings_style=FontFace(emphasis="BOLD", fill_color=GREY)) as table:
+        with pdf.table(
+            col_widths=(80, 45, 30, 25),
+            line_height=5.5,
+            padding=1.5,
+            headings_style=FontFace(emphasis="BOLD", fill_color=GREY),
+        ) as table:
             head = table.row()
             for label in (_("Action"), _("Responsable"), _("Échéance"), _("État")):
                 head.cell(label)
@@ -209,7 +217,7 @@ def _write_html(pdf: _Document, body_html: str) -> None:
         )
     try:
         pdf.write_html(body_html, font_family=FAMILY, warn_on_tags_not_matching=False, tag_styles=styles)
-    except Exception:  # noqa: BLE001 - a layout fpdf2 cannot handle still gives the minutes' text
+    except Exception:
         pdf.set_font(FAMILY, size=10)
         pdf.ln(2)
         pdf.multi_cell(0, 5.5, plain_text(body_html), new_x="LMARGIN", new_y="NEXT")

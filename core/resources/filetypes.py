@@ -36,7 +36,9 @@ GIF = FileKind("image/gif", ("gif",), "GIF")
 WEBP = FileKind("image/webp", ("webp",), "WebP")
 DOCX = FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",), "Word")
 XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",), "Excel")
-PPTX = FileKind("application/vnd.openxmlformats-officedocument.presentationml.presentation", ("pptx",), "PowerPoint")
+PPTX = FileKind(
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation", ("pptx",), "PowerPoint"
+)
 ODT = FileKind("application/vnd.oasis.opendocument.text", ("odt",), "OpenDocument texte")
 ODS = FileKind("application/vnd.oasis.opendocument.spreadsheet", ("ods",), "OpenDocument tableur")
 ODP = FileKind("application/vnd.oasis.opendocument.presentation", ("odp",), "OpenDocument présentation")
@@ -136,7 +138,14 @@ def _zip_kind(data: bytes) -> FileKind:
             declared = archive.read("mimetype").decode("ascii", "replace").strip()
             if declared in _ODF:
                 return _ODF[declared]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        KeyError,
+        NotImplementedError,
+    ) as exc:
         raise FileTypeRefused(_("Ce document bureautique est endommagé ou illisible.")) from exc
     if "[Content_Types].xml" in names:
         if any(name.lower().endswith("vbaproject.bin") for name in names):

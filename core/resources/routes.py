@@ -148,7 +148,9 @@ def resource_list(ctx: RequestContext) -> Response:
     )
 
 
-def _form_page(ctx: RequestContext, template: str, form: Any, target: Target, status_code: int = 200) -> Response:
+def _form_page(
+    ctx: RequestContext, template: str, form: Any, target: Target, status_code: int = 200
+) -> Response:
     return ctx.render(
         template,
         status_code=status_code,
@@ -289,7 +291,9 @@ def delete(ctx: RequestContext) -> Response:
         raise HTTPException(403)
     query = {"reunion": resource.meeting_id} if resource.meeting_id else {"espace": resource.space_id}
     if ctx.form is None:
-        return ctx.render("resources/delete.html", resource=resource, back=ctx.url_for("resources:list", query=query))
+        return ctx.render(
+            "resources/delete.html", resource=resource, back=ctx.url_for("resources:list", query=query)
+        )
     services.remove_resource(ctx.db, resource, user, now=ctx.now())
     return ctx.redirect(
         ctx.url_for("resources:list", query=query),
@@ -305,11 +309,14 @@ def space_panel_html(ctx: RequestContext, space: Space) -> Any:
     items = services.visible_resources(ctx.db, ctx.user, space_id=space.id, limit=PANEL_SIZE + 1)
     total = len(items)
     if total > PANEL_SIZE:
-        total = ctx.db.scalar(
-            select(func.count()).select_from(Resource).where(
-                services.visible_clause(ctx.db, ctx.user), Resource.space_id == space.id
+        total = (
+            ctx.db.scalar(
+                select(func.count())
+                .select_from(Resource)
+                .where(services.visible_clause(ctx.db, ctx.user), Resource.space_id == space.id)
             )
-        ) or 0
+            or 0
+        )
     items = items[:PANEL_SIZE]
     meetings = services.meeting_titles(ctx.db, items)
     return ctx.render_string(

@@ -343,4 +343,3 @@ def document_path(data_dir: Path, resource: Resource) -> Path | None:
     except ValueError:
         return None
     return path if path.is_file() else None
-

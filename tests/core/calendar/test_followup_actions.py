@@ -46,7 +46,9 @@ def test_action_items_reach_their_owner_who_marks_them_done(
     db.rollback()
     item = db.scalar(select(ActionItem).where(ActionItem.title.startswith("Envoyer")))
     assert item is not None
-    response = post_form(client, f"/agenda/actions/{item.id}", {"status": "done", "next": "/"}, follow_redirects=False)
+    response = post_form(
+        client, f"/agenda/actions/{item.id}", {"status": "done", "next": "/"}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/"
     db.rollback()
     assert db.get(ActionItem, item.id).status == DONE  # type: ignore[union-attr]
@@ -64,18 +66,25 @@ def test_action_items_reach_their_owner_who_marks_them_done(
     mine = client.get("/agenda/mes-actions")
     assert "Réserver la salle" in mine.text and "Trouver un intervenant" in mine.text
     assert "Actions ouvertes des espaces que j" in mine.text
-    assert [i.title for i in open_action_items(db, world.space_a.id)] == ["Réserver la salle", "Trouver un intervenant"]
+    assert [i.title for i in open_action_items(db, world.space_a.id)] == [
+        "Réserver la salle",
+        "Trouver un intervenant",
+    ]
     assert open_action_items(db, world.space_b.id) == []
 
 
-def test_bad_action_input_keeps_the_values_and_changes_nothing(client: TestClient, world: World, db: Session) -> None:
+def test_bad_action_input_keeps_the_values_and_changes_nothing(
+    client: TestClient, world: World, db: Session
+) -> None:
     sign_in(client, world, "anim_a")
     url = f"/agenda/reunions/{world.meeting.id}/actions"
     response = post_form(client, url, {"title": "", "owner_contact_id": "None", "due_on": "pas une date"})
     assert response.status_code == 400
     assert "Ce champ est obligatoire." in response.text
     # an owner outside the meeting and the space is refused (no arbitrary contact)
-    response = post_form(client, url, {"title": "Action gardée", "owner_contact_id": world.contacts["outsider"].id})
+    response = post_form(
+        client, url, {"title": "Action gardée", "owner_contact_id": world.contacts["outsider"].id}
+    )
     assert response.status_code == 400
     assert 'value="Action gardée"' in response.text
     response = post_form(client, url, {"title": "x", "owner_contact_id": "None", "status": "open"})

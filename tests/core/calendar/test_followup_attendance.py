@@ -28,7 +28,9 @@ def meeting_day(clock: FrozenClock) -> None:
     clock.set(datetime(2026, 3, 10, 16, 0, tzinfo=UTC))
 
 
-def test_signin_sheet_lists_invitees_by_organisation_with_blank_lines(client: TestClient, world: World) -> None:
+def test_signin_sheet_lists_invitees_by_organisation_with_blank_lines(
+    client: TestClient, world: World
+) -> None:
     sign_in(client, world, "anim_a")
     page = client.get(f"/agenda/reunions/{world.meeting.id}/feuille-emargement?lignes=5")
     assert page.status_code == 200
@@ -37,9 +39,16 @@ def test_signin_sheet_lists_invitees_by_organisation_with_blank_lines(client: Te
     assert "Hôtel de ville, place de l&#39;Église" in html and "Salle des fêtes" in html
     assert "mardi 10 mars 2026, 14 h 00" in html
     # organisations sorted by name, people without one last
-    order = [html.index(name) for name in (
-        "Association Élan Solidaire", "Caisse d&#39;Allocations Familiales", "Préfecture du Val-de-Marne",
-        "Ville de Villiers-sur-Marne", "Sans organisation")]
+    order = [
+        html.index(name)
+        for name in (
+            "Association Élan Solidaire",
+            "Caisse d&#39;Allocations Familiales",
+            "Préfecture du Val-de-Marne",
+            "Ville de Villiers-sur-Marne",
+            "Sans organisation",
+        )
+    ]
     assert order == sorted(order)
     for name in ("Hélène Garnier", "Jérôme Bœuf", "Françoise Dupré", "Aïcha Traoré", "Éric Sans-Structure"):
         assert name in html
@@ -56,12 +65,24 @@ def test_signin_pdf_embeds_a_unicode_font_and_lists_accented_names(client: TestC
     assert response.headers["content-disposition"].startswith('attachment; filename="emargement-2026-03-10-')
     reader = PdfReader(io.BytesIO(response.content))
     text = "\n".join(page.extract_text() for page in reader.pages)
-    for name in ("Hélène Garnier", "Jérôme Bœuf", "Françoise Dupré", "Aïcha Traoré", "Préfecture du Val-de-Marne",
-                 "Groupe Habitat – réunion de printemps", "Feuille d'émargement", "Signature"):
+    for name in (
+        "Hélène Garnier",
+        "Jérôme Bœuf",
+        "Françoise Dupré",
+        "Aïcha Traoré",
+        "Préfecture du Val-de-Marne",
+        "Groupe Habitat – réunion de printemps",
+        "Feuille d'émargement",
+        "Signature",
+    ):
         assert name in text, name
     fonts = {str(f) for page in reader.pages for f in page["/Resources"]["/Font"].values()}
     assert fonts
-    font_names = [page["/Resources"]["/Font"][k].get_object()["/BaseFont"] for page in reader.pages for k in page["/Resources"]["/Font"]]
+    font_names = [
+        page["/Resources"]["/Font"][k].get_object()["/BaseFont"]
+        for page in reader.pages
+        for k in page["/Resources"]["/Font"]
+    ]
     assert any("DejaVu" in str(name) for name in font_names)
 
 
@@ -94,17 +115,25 @@ def test_recording_attendance_and_csv_export(
     # unticking someone removes their attendance; the page shows the new state
     post_form(client, url, {"action": "save", "present": [world.contacts["prefet"].id]})
     db.rollback()
-    assert db.scalars(select(Attendance.contact_id).where(Attendance.meeting_id == world.meeting.id)).all() == [
-        world.contacts["prefet"].id
-    ]
+    assert db.scalars(
+        select(Attendance.contact_id).where(Attendance.meeting_id == world.meeting.id)
+    ).all() == [world.contacts["prefet"].id]
 
     # a walk-in from the directory, found without accents
     search = client.get(url, params={"q": "melanie cote"})
     assert "Mélanie Côté" in search.text
     post_form(client, url, {"action": "add_contact", "contact_id": world.contacts["walkin"].id})
     # a walk-in not in the directory
-    response = post_form(client, url, {"action": "new_person", "first_name": "Öznur", "last_name": "Kılıç",
-                                       "organisation_id": world.orgs["asso"].id})
+    response = post_form(
+        client,
+        url,
+        {
+            "action": "new_person",
+            "first_name": "Öznur",
+            "last_name": "Kılıç",
+            "organisation_id": world.orgs["asso"].id,
+        },
+    )
     assert response.status_code == 200
     db.rollback()
     newcomer = db.scalar(select(Contact).where(Contact.last_name == "Kılıç"))
@@ -115,7 +144,16 @@ def test_recording_attendance_and_csv_export(
     assert export.headers["content-type"] == "text/csv; charset=utf-8"
     assert export.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Nom", "Prénom", "Fonction", "Organisation", "Signataire", "Invité·e", "Réponse", "Présent·e"]
+    assert rows[0] == [
+        "Nom",
+        "Prénom",
+        "Fonction",
+        "Organisation",
+        "Signataire",
+        "Invité·e",
+        "Réponse",
+        "Présent·e",
+    ]
     by_name = {r[0]: r for r in rows[1:]}
     assert by_name["Dupré"][3:] == ["Préfecture du Val-de-Marne", "oui", "oui", "accepte", "oui"]
     assert by_name["Côté"][3:] == ["Association Élan Solidaire", "non", "non", "", "oui"]
@@ -123,10 +161,12 @@ def test_recording_attendance_and_csv_export(
     assert by_name["Traoré"][6:] == ["décline", "non"]
 
 
-def test_csv_cells_never_start_a_formula(client: TestClient, world: World, db: Session, meeting_day: None) -> None:
+def test_csv_cells_never_start_a_formula(
+    client: TestClient, world: World, db: Session, meeting_day: None
+) -> None:
     sign_in(client, world, "anim_a")
     url = f"/agenda/reunions/{world.meeting.id}/presences"
-    post_form(client, url, {"action": "new_person", "first_name": "=HYPERLINK(\"x\")", "last_name": "+Malin"})
+    post_form(client, url, {"action": "new_person", "first_name": '=HYPERLINK("x")', "last_name": "+Malin"})
     text = client.get(f"/agenda/reunions/{world.meeting.id}/presences.csv").content.decode("utf-8-sig")
     assert "\r\n'+Malin;\"'=HYPERLINK" in text
 

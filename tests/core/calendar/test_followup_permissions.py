@@ -13,8 +13,15 @@ from core.calendar.models import ActionItem, Attendance, Decision, Minutes
 from tests.core.resources.followup_world import World, build_world, sign_in
 from tests.helpers import FrozenClock, post_form
 
-MANAGE_GET = ("presences", "feuille-emargement", "feuille-emargement.pdf", "presences.csv",
-              "compte-rendu/modifier", "decisions", "actions")
+MANAGE_GET = (
+    "presences",
+    "feuille-emargement",
+    "feuille-emargement.pdf",
+    "presences.csv",
+    "compte-rendu/modifier",
+    "decisions",
+    "actions",
+)
 MANAGE_POST = (
     ("presences", {"action": "save", "present": []}),
     ("compte-rendu/modifier", {"body": "Texte"}),
@@ -52,7 +59,9 @@ def test_only_animators_and_admins_manage_the_followup(
 
 
 @pytest.mark.parametrize("who", ["anim_a", "admin"])
-def test_animators_and_admins_reach_every_page(client: TestClient, world: World, db: Session, who: str) -> None:
+def test_animators_and_admins_reach_every_page(
+    client: TestClient, world: World, db: Session, who: str
+) -> None:
     sign_in(client, world, who)
     base = f"/agenda/reunions/{world.meeting.id}/"
     for path in (*MANAGE_GET, "compte-rendu"):
@@ -66,8 +75,12 @@ def test_animators_and_admins_reach_every_page(client: TestClient, world: World,
 def test_an_animator_cannot_reach_another_space_s_meeting_or_objects(
     client: TestClient, world: World, db: Session
 ) -> None:
-    foreign = ActionItem(meeting_id=world.meeting_b.id, space_id=world.space_b.id, title="Action du club",
-                         owner_contact_id=world.contacts["anim_b"].id)
+    foreign = ActionItem(
+        meeting_id=world.meeting_b.id,
+        space_id=world.space_b.id,
+        title="Action du club",
+        owner_contact_id=world.contacts["anim_b"].id,
+    )
     db.add(foreign)
     db.commit()
     sign_in(client, world, "anim_a")

@@ -140,7 +140,13 @@ def build_world(db: Session) -> World:
     )
     db.add_all([meeting, public_meeting, meeting_b])
     db.flush()
-    for key, org in (("anim_a", "ville"), ("member_a", "asso"), ("prefet", "prefecture"), ("caf", "caf"), ("no_org", None)):
+    for key, org in (
+        ("anim_a", "ville"),
+        ("member_a", "asso"),
+        ("prefet", "prefecture"),
+        ("caf", "caf"),
+        ("no_org", None),
+    ):
         db.add(
             Invitation(
                 meeting_id=meeting.id,
@@ -149,7 +155,11 @@ def build_world(db: Session) -> World:
                 response="declined" if key == "caf" else "accepted",
             )
         )
-    db.add(Invitation(meeting_id=meeting_b.id, contact_id=contacts["anim_b"].id, organisation_id=orgs["ville"].id))
+    db.add(
+        Invitation(
+            meeting_id=meeting_b.id, contact_id=contacts["anim_b"].id, organisation_id=orgs["ville"].id
+        )
+    )
     db.commit()
     return World(space_a, space_b, meeting, public_meeting, meeting_b, orgs, contacts, users)
 
@@ -200,7 +210,10 @@ def docx_bytes(extra: list[tuple[str, bytes]] | None = None) -> bytes:
     """A minimal Word package."""
     return zip_bytes(
         [
-            ("[Content_Types].xml", b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'),
+            (
+                "[Content_Types].xml",
+                b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+            ),
             ("_rels/.rels", b'<?xml version="1.0"?><Relationships/>'),
             ("word/document.xml", b'<?xml version="1.0"?><w:document/>'),
             *(extra or []),

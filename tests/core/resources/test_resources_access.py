@@ -25,13 +25,57 @@ def shelf(world: World, db: Session, app) -> dict[str, Resource]:  # type: ignor
     data_dir = Path(app.state.reseau.settings.data_dir)
     a, m, pm = world.space_a.id, world.meeting.id, world.public_meeting.id
     items = {
-        "space_public": resources.add_link(db, title="Site de la ville", url="https://villiers.example", space_id=a, visibility="public"),
-        "space_members": resources.add_document(db, data_dir, title="Diagnostic partagé", data=pdf_bytes(), filename="diag.pdf", space_id=a, visibility="members"),
-        "space_animators": resources.add_document(db, data_dir, title="Notes d'animation", data=pdf_bytes(), filename="notes.pdf", space_id=a, visibility="animators"),
-        "meeting_public": resources.add_document(db, data_dir, title="Support de séance", data=pdf_bytes(), filename="support.pdf", meeting_id=m, visibility="public"),
-        "meeting_members": resources.add_document(db, data_dir, title="Dossier des participants", data=pdf_bytes(), filename="dossier.pdf", meeting_id=m, visibility="members"),
-        "public_meeting_public": resources.add_link(db, title="Plan d'accès", url="https://plan.example", meeting_id=pm, visibility="public"),
-        "club_members": resources.add_document(db, data_dir, title="Fichier du club", data=pdf_bytes(), filename="club.pdf", space_id=world.space_b.id, visibility="members"),
+        "space_public": resources.add_link(
+            db, title="Site de la ville", url="https://villiers.example", space_id=a, visibility="public"
+        ),
+        "space_members": resources.add_document(
+            db,
+            data_dir,
+            title="Diagnostic partagé",
+            data=pdf_bytes(),
+            filename="diag.pdf",
+            space_id=a,
+            visibility="members",
+        ),
+        "space_animators": resources.add_document(
+            db,
+            data_dir,
+            title="Notes d'animation",
+            data=pdf_bytes(),
+            filename="notes.pdf",
+            space_id=a,
+            visibility="animators",
+        ),
+        "meeting_public": resources.add_document(
+            db,
+            data_dir,
+            title="Support de séance",
+            data=pdf_bytes(),
+            filename="support.pdf",
+            meeting_id=m,
+            visibility="public",
+        ),
+        "meeting_members": resources.add_document(
+            db,
+            data_dir,
+            title="Dossier des participants",
+            data=pdf_bytes(),
+            filename="dossier.pdf",
+            meeting_id=m,
+            visibility="members",
+        ),
+        "public_meeting_public": resources.add_link(
+            db, title="Plan d'accès", url="https://plan.example", meeting_id=pm, visibility="public"
+        ),
+        "club_members": resources.add_document(
+            db,
+            data_dir,
+            title="Fichier du club",
+            data=pdf_bytes(),
+            filename="club.pdf",
+            space_id=world.space_b.id,
+            visibility="members",
+        ),
     }
     db.commit()
     return items
@@ -42,10 +86,30 @@ SEES = {
     "outsider": {"space_public", "public_meeting_public"},
     "anim_b": {"space_public", "public_meeting_public", "club_members"},
     "prefet": {"space_public", "public_meeting_public", "meeting_public", "meeting_members"},
-    "member_a": {"space_public", "public_meeting_public", "space_members", "meeting_public", "meeting_members"},
-    "anim_a": {"space_public", "public_meeting_public", "space_members", "space_animators", "meeting_public", "meeting_members"},
-    "admin": {"space_public", "public_meeting_public", "space_members", "space_animators", "meeting_public",
-              "meeting_members", "club_members"},
+    "member_a": {
+        "space_public",
+        "public_meeting_public",
+        "space_members",
+        "meeting_public",
+        "meeting_members",
+    },
+    "anim_a": {
+        "space_public",
+        "public_meeting_public",
+        "space_members",
+        "space_animators",
+        "meeting_public",
+        "meeting_members",
+    },
+    "admin": {
+        "space_public",
+        "public_meeting_public",
+        "space_members",
+        "space_animators",
+        "meeting_public",
+        "meeting_members",
+        "club_members",
+    },
 }
 
 
@@ -70,13 +134,22 @@ ADD_STATUS = {"anonymous": 303, "member_a": 403, "anim_b": 403, "prefet": 403, "
 
 
 @pytest.mark.parametrize("who", sorted(ADD_STATUS))
-def test_only_animators_and_admins_add_resources(client: TestClient, world: World, db: Session, who: str) -> None:
+def test_only_animators_and_admins_add_resources(
+    client: TestClient, world: World, db: Session, who: str
+) -> None:
     sign_in(client, world, who)
     for query in (f"espace={world.space_a.id}", f"reunion={world.public_meeting.id}"):
         for page in ("nouveau-document", "nouveau-lien"):
-            assert client.get(f"/ressources/{page}?{query}", follow_redirects=False).status_code == ADD_STATUS[who]
-        response = post_form(client, f"/ressources/nouveau-lien?{query}",
-                             {"title": "Lien", "url": "https://example.org", "visibility": "public"}, follow_redirects=False)
+            assert (
+                client.get(f"/ressources/{page}?{query}", follow_redirects=False).status_code
+                == ADD_STATUS[who]
+            )
+        response = post_form(
+            client,
+            f"/ressources/nouveau-lien?{query}",
+            {"title": "Lien", "url": "https://example.org", "visibility": "public"},
+            follow_redirects=False,
+        )
         assert response.status_code == (303 if ADD_STATUS[who] == 200 else ADD_STATUS[who])
     db.rollback()
     assert len(db.scalars(select(Resource)).all()) == (2 if ADD_STATUS[who] == 200 else 0)
@@ -85,13 +158,22 @@ def test_only_animators_and_admins_add_resources(client: TestClient, world: Worl
 def test_links_are_http_or_https_only(client: TestClient, world: World, db: Session) -> None:
     sign_in(client, world, "anim_a")
     url = f"/ressources/nouveau-lien?espace={world.space_a.id}"
-    for bad in ("javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>x</script>", "ftp://example.org/f"):
+    for bad in (
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>x</script>",
+        "ftp://example.org/f",
+    ):
         response = post_form(client, url, {"title": "Piège", "url": bad, "visibility": "public"})
         assert response.status_code == 400, bad
         assert "doit commencer par http:// ou https://" in response.text
         assert 'value="Piège"' in response.text
-    response = post_form(client, url, {"title": "Ville", "url": "www.villiers.example/agenda", "visibility": "members"},
-                         follow_redirects=False)
+    response = post_form(
+        client,
+        url,
+        {"title": "Ville", "url": "www.villiers.example/agenda", "visibility": "members"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     db.rollback()
     assert db.scalars(select(Resource.url)).all() == ["https://www.villiers.example/agenda"]
@@ -100,7 +182,11 @@ def test_links_are_http_or_https_only(client: TestClient, world: World, db: Sess
 
 
 def test_removing_hides_but_keeps_the_row_the_file_and_an_audit_entry(
-    client: TestClient, world: World, db: Session, shelf: dict[str, Resource], app  # type: ignore[no-untyped-def]
+    client: TestClient,
+    world: World,
+    db: Session,
+    shelf: dict[str, Resource],
+    app,  # type: ignore[no-untyped-def]
 ) -> None:
     target = shelf["space_members"]
     sign_in(client, world, "member_a")
@@ -119,9 +205,14 @@ def test_removing_hides_but_keeps_the_row_the_file_and_an_audit_entry(
     row = db.get(Resource, target.id)
     assert row is not None and row.removed_at is not None and row.removed_by_id == world.users["anim_a"].id
     assert (Path(app.state.reseau.settings.data_dir) / "uploads" / row.stored_name).is_file()
-    assert db.scalar(select(AuditEntry.action).where(AuditEntry.action == "resources.removed")) == "resources.removed"
+    assert (
+        db.scalar(select(AuditEntry.action).where(AuditEntry.action == "resources.removed"))
+        == "resources.removed"
+    )
     assert client.get(f"/ressources/{target.id}/telecharger").status_code == 404
-    assert "« Diagnostic partagé » a été retirée." in client.get(f"/ressources/?espace={world.space_a.id}").text
+    assert (
+        "« Diagnostic partagé » a été retirée." in client.get(f"/ressources/?espace={world.space_a.id}").text
+    )
     assert "Diagnostic partagé" not in client.get(f"/ressources/?espace={world.space_a.id}").text
 
 
@@ -134,20 +225,38 @@ def test_unknown_targets_and_bad_ids_are_404(client: TestClient, world: World) -
     assert client.get("/ressources/424242/telecharger").status_code == 404
 
 
-def test_space_panel_lists_what_the_viewer_may_see(app, world: World, db: Session, shelf: dict[str, Resource]) -> None:  # type: ignore[no-untyped-def]
+def test_space_panel_lists_what_the_viewer_may_see(
+    app, world: World, db: Session, shelf: dict[str, Resource]
+) -> None:  # type: ignore[no-untyped-def]
     state = app.state.reseau
     space = db.get(Space, world.space_a.id)
     assert space is not None
 
     def panels(who: str) -> str:
         user = None if who == "anonymous" else db.get(User, world.users[who].id)
-        scope = {"type": "http", "app": app, "session": {}, "path": "/", "headers": [], "method": "GET", "query_string": b""}
+        scope = {
+            "type": "http",
+            "app": app,
+            "session": {},
+            "path": "/",
+            "headers": [],
+            "method": "GET",
+            "query_string": b"",
+        }
         ctx = RequestContext(request=Request(scope), state=state, db=db, user=user, form=None, language="fr")
         found = [p for p in state.hooks.space_panels(ctx, space) if p.key == "core.resources"]
         assert len(found) == 1 and found[0].title == "Ressources"
         return str(found[0].html)
 
     anonymous = panels("anonymous")
-    assert "Site de la ville" in anonymous and "Diagnostic partagé" not in anonymous and "Ajouter un document" not in anonymous
+    assert (
+        "Site de la ville" in anonymous
+        and "Diagnostic partagé" not in anonymous
+        and "Ajouter un document" not in anonymous
+    )
     animator = panels("anim_a")
-    assert "Notes d&#39;animation" in animator and "Ajouter un document" in animator and "Support de séance" in animator
+    assert (
+        "Notes d&#39;animation" in animator
+        and "Ajouter un document" in animator
+        and "Support de séance" in animator
+    )

@@ -105,12 +105,20 @@ def test_office_documents_images_and_text_are_recognised_by_content(
     ("filename", "data", "message"),
     [
         ("rapport.pdf", b"<!DOCTYPE html><html><script>alert(1)</script></html>", "Formats acceptés : PDF"),
-        ("rapport.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200, "Formats acceptés : PDF"),
+        (
+            "rapport.pdf",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200,
+            "Formats acceptés : PDF",
+        ),
         ("rapport.pdf", PNG_1PX, "ne correspond pas à son nom"),
         ("archive.zip", zip_bytes([("a.txt", b"x")]), "Formats acceptés : PDF"),
         ("macro.docx", docx_bytes([("word/vbaProject.bin", b"\x00" * 10)]), "macros"),
         ("page.txt", b"<html><body onload='x()'>coucou</body></html>", "Formats acceptés : PDF"),
-        ("dessin.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "Formats acceptés : PDF"),
+        (
+            "dessin.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "Formats acceptés : PDF",
+        ),
         ("vide.pdf", b"", "Choisissez un fichier"),
     ],
 )
@@ -136,7 +144,10 @@ def test_a_file_over_the_per_file_limit_gets_413_and_a_french_message(
         big = pdf_bytes() + b"%" + b"0" * 2048
         response = upload(client, f"espace={world.space_a.id}", "gros.pdf", big)
     assert response.status_code == 413
-    assert "dépasse la taille maximale autorisée (0,0009765625 Mo)" in response.text or "dépasse la taille maximale" in response.text
+    assert (
+        "dépasse la taille maximale autorisée (0,0009765625 Mo)" in response.text
+        or "dépasse la taille maximale" in response.text
+    )
     assert resource_count(db) == 0
     assert uploads(data_dir) == []
 
@@ -163,7 +174,13 @@ def test_a_body_over_the_request_limit_is_refused_while_reading(
     ],
 )
 def test_path_traversal_names_are_harmless(
-    client: TestClient, world: World, db: Session, data_dir: Path, tmp_path: Path, client_name: str, shown: str
+    client: TestClient,
+    world: World,
+    db: Session,
+    data_dir: Path,
+    tmp_path: Path,
+    client_name: str,
+    shown: str,
 ) -> None:
     sign_in(client, world, "anim_a")
     before = {p for p in tmp_path.rglob("*")}
@@ -219,13 +236,23 @@ def test_service_accepts_a_file_object_and_checks_its_size_while_reading(
     import io
 
     resource = resources.add_document(
-        db, tmp_path, title="Flux", data=io.BytesIO(pdf_bytes()), filename="f.pdf", meeting_id=world.meeting.id
+        db,
+        tmp_path,
+        title="Flux",
+        data=io.BytesIO(pdf_bytes()),
+        filename="f.pdf",
+        meeting_id=world.meeting.id,
     )
     assert resource.space_id == world.space_a.id and resource.meeting_id == world.meeting.id
     with pytest.raises(resources.UploadTooLarge):
         resources.add_document(
-            db, tmp_path, title="Gros", data=io.BytesIO(b"%PDF" + b"0" * 100), filename="g.pdf",
-            space_id=world.space_a.id, max_size=50,
+            db,
+            tmp_path,
+            title="Gros",
+            data=io.BytesIO(b"%PDF" + b"0" * 100),
+            filename="g.pdf",
+            space_id=world.space_a.id,
+            max_size=50,
         )
 
 
