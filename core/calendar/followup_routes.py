@@ -121,26 +121,15 @@ def attendance_page(ctx: RequestContext) -> Response:
     if ctx.form is None:
         return _attendance_page(ctx, meeting, space, walk_in=walk_in)
     user = ctx.require_user()
+    refusal = ""
     if meeting.is_cancelled:
-        return _attendance_page(
-            ctx,
-            meeting,
-            space,
-            walk_in=walk_in,
-            status_code=400,
-            error=ctx._("Cette réunion a été annulée : il n'y a pas de présences à relever."),
+        refusal = ctx._("Cette réunion a été annulée : il n'y a pas de présences à relever.")
+    elif meeting.starts_at.astimezone(PARIS).date() > _today(ctx):
+        refusal = ctx._(
+            "La réunion n'a pas encore eu lieu : les présences se relèvent le jour même ou après."
         )
-    if meeting.starts_at.astimezone(PARIS).date() > _today(ctx):
-        return _attendance_page(
-            ctx,
-            meeting,
-            space,
-            walk_in=walk_in,
-            status_code=400,
-            error=ctx._(
-                "La réunion n'a pas encore eu lieu : les présences se relèvent le jour même ou après."
-            ),
-        )
+    if refusal:
+        return _attendance_page(ctx, meeting, space, walk_in=walk_in, status_code=400, error=refusal)
     action = ctx.form.get("action")
     here = ctx.url_for("calendar:attendance", meeting_id=meeting.id)
     try:

@@ -168,6 +168,19 @@ def _apply_error(form: Any, error: services.ResourceError) -> None:
     field.errors = [*list(field.errors), error.message]
 
 
+def _fields(ctx: RequestContext, form: Any, target: Target, user: Any) -> dict[str, Any]:
+    """The arguments both services take, from the form and the target."""
+    return {
+        "title": form.title.data or "",
+        "description": form.description.data or "",
+        "visibility": form.visibility.data or "",
+        "space_id": target.space.id,
+        "meeting_id": target.meeting.id if target.meeting is not None else None,
+        "actor": user,
+        "now": ctx.now(),
+    }
+
+
 @page
 def new_document(ctx: RequestContext) -> Response:
     """Upload a document to a space or a meeting (its animators and admins)."""
@@ -190,16 +203,10 @@ def new_document(ctx: RequestContext) -> Response:
         resource = services.add_document(
             ctx.db,
             ctx.state.settings.data_dir,
-            title=form.title.data or "",
-            description=form.description.data or "",
-            visibility=form.visibility.data or "",
             data=upload.file,
             filename=upload.filename or "",
-            space_id=target.space.id,
-            meeting_id=target.meeting.id if target.meeting is not None else None,
-            actor=user,
             max_size=ctx.state.settings.max_upload_size,
-            now=ctx.now(),
+            **_fields(ctx, form, target, user),
         )
     except services.ResourceError as exc:
         _apply_error(form, exc)
@@ -228,14 +235,8 @@ def new_link(ctx: RequestContext) -> Response:
     try:
         resource = services.add_link(
             ctx.db,
-            title=form.title.data or "",
             url=form.url.data or "",
-            description=form.description.data or "",
-            visibility=form.visibility.data or "",
-            space_id=target.space.id,
-            meeting_id=target.meeting.id if target.meeting is not None else None,
-            actor=user,
-            now=ctx.now(),
+            **_fields(ctx, form, target, user),
         )
     except services.ResourceError as exc:
         _apply_error(form, exc)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
@@ -253,25 +253,23 @@ def add_document(
     except filetypes.FileTypeRefused as exc:
         raise ResourceError(str(exc), "file") from exc
     stored_name = storage.save(db, data_dir, content)
-    resource = Resource(
+    return _insert(
+        db,
+        actor,
+        now,
+        f"{title} ({shown_name})",
         space_id=space,
         meeting_id=meeting,
         kind=DOCUMENT,
         title=title,
-        description=(description or "").strip(),
+        description=description,
         category=category,
+        visibility=visibility,
         filename=shown_name,
         stored_name=stored_name,
         content_type=kind.mime,
         size=len(content),
-        visibility=visibility,
-        created_by_id=actor.id if actor is not None else None,
-        created_at=now or utcnow(),
     )
-    db.add(resource)
-    db.flush()
-    audit.record(db, actor, "resources.document.added", resource, summary=f"{title} ({shown_name})")
-    return resource
 
 
 def add_link(
@@ -300,21 +298,31 @@ def add_link(
         raise ResourceError(str(exc), "url") from exc
     if len(clean_url) > 1000:
         raise ResourceError(_("L'adresse ne doit pas dépasser 1 000 caractères."), "url")
-    resource = Resource(
+    return _insert(
+        db,
+        actor,
+        now,
+        f"{title} ({clean_url})",
         space_id=space,
         meeting_id=meeting,
         kind=LINK,
         title=title,
-        description=(description or "").strip(),
+        description=description,
         category=category,
-        url=clean_url,
         visibility=visibility,
-        created_by_id=actor.id if actor is not None else None,
-        created_at=now or utcnow(),
+        url=clean_url,
+    )
+
+
+def _insert(db: Session, actor: User | None, now: datetime | None, summary: str, **values: Any) -> Resource:
+    """Add the row (in the caller's transaction) and its audit entry."""
+    values["description"] = (values.get("description") or "").strip()
+    resource = Resource(
+        created_by_id=actor.id if actor is not None else None, created_at=now or utcnow(), **values
     )
     db.add(resource)
     db.flush()
-    audit.record(db, actor, "resources.link.added", resource, summary=f"{title} ({clean_url})")
+    audit.record(db, actor, f"resources.{resource.kind}.added", resource, summary=summary)
     return resource
 
 
