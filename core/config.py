@@ -42,6 +42,8 @@ class Settings:
     timezone: str = "Europe/Paris"
     #: largest request body accepted (uploads included), in bytes
     max_body_size: int = 20 * 1024 * 1024
+    #: largest single uploaded file (documents), in bytes; checked while the file is read
+    max_upload_size: int = 10 * 1024 * 1024
     run_scheduler: bool = True
     db_pool_size: int = 5
     db_max_overflow: int = 10
@@ -117,6 +119,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         proxy_ips=_split(env.get("RESEAU_PROXY_IPS", "")),
         default_language=env.get("RESEAU_LANGUAGE", "fr"),
         max_body_size=int(env.get("RESEAU_MAX_BODY_SIZE", str(Settings.max_body_size))),
+        max_upload_size=int(env.get("RESEAU_MAX_UPLOAD_SIZE", str(Settings.max_upload_size))),
         run_scheduler=env.get("RESEAU_SCHEDULER", "1") not in ("0", "false", "no"),
         db_pool_size=int(env.get("RESEAU_DB_POOL_SIZE", "5")),
         db_max_overflow=int(env.get("RESEAU_DB_MAX_OVERFLOW", "10")),

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core import hookimpl
-from core.declarations import MeetingKind, NavItem, Permission, SpaceKind, SpaceRole
+from core.declarations import MeetingKind, NavItem, Panel, Permission, SpaceKind, SpaceRole
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.spaces.models import ANIMATOR, MEMBER
 
 if TYPE_CHECKING:
+    from core.spaces.models import Space
     from core.web.context import RequestContext
 
 # core permissions, granted in a space to these roles
@@ -65,3 +66,18 @@ def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
     if ctx.user is not None and ctx.user.is_admin:
         items.append(NavItem("core.admin", _("Administration"), ctx.url_for("admin:index"), order=900))
     return items
+
+
+@hookimpl
+def reseau_dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    from core.calendar.followup_routes import dashboard_panel_html
+
+    html = dashboard_panel_html(ctx)
+    return [Panel("core.my_actions", _("Mes actions à mener"), html, order=20)] if html is not None else []
+
+
+@hookimpl
+def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
+    from core.resources.routes import space_panel_html
+
+    return [Panel("core.resources", _("Ressources"), space_panel_html(ctx, space), order=60)]

@@ -17,10 +17,15 @@ LINK = "link"
 PUBLIC = "public"
 MEMBERS = "members"
 ANIMATORS = "animators"
+VISIBILITIES = (PUBLIC, MEMBERS, ANIMATORS)
 
 
 class Resource(Base):
-    """A document (stored under a random name) or a link (http/https only)."""
+    """A document (stored under a random name) or a link (http/https only).
+
+    A resource is never deleted by the application: removing it sets ``removed_at`` (the
+    file stays on disk, an audit entry says who removed it), so nothing is lost.
+    """
 
     __tablename__ = "resources"
     __table_args__ = (Index("ix_resources_space_created", "space_id", "created_at"),)
@@ -43,3 +48,14 @@ class Resource(Base):
     visibility: Mapped[str] = mapped_column(String(20), default=MEMBERS)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: set when an animator removed the resource: hidden everywhere, kept with its file
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @property
+    def is_document(self) -> bool:
+        return self.kind == DOCUMENT
+
+    @property
+    def is_link(self) -> bool:
+        return self.kind == LINK
