@@ -53,9 +53,9 @@ def _french(label: Any) -> str:
 def organisation_document(org: Organisation) -> str:
     """The accent-folded text indexed for an organisation (name, kind, place, texts, tags, contact)."""
     tags = [t.tag for t in org.tags]
-    labels = [
-        _french(vocab.PILLARS[code]) for code in vocab.codes(tags, "pillar") if code in vocab.PILLARS
-    ] + [_french(vocab.THEMES[code]) for code in vocab.codes(tags, "theme") if code in vocab.THEMES]
+    labels = [_french(vocab.PILLARS[code]) for code in vocab.codes(tags, "pillar")] + [
+        _french(vocab.THEMES[code]) for code in vocab.codes(tags, "theme")
+    ]
     kind = vocab.ORGANISATION_KINDS.get(org.kind)
     host = (urlsplit(org.website).hostname or "") if org.website else ""
     parts = [

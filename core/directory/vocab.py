@@ -46,9 +46,11 @@ def theme_tag(code: str) -> str:
 
 
 def codes(tags: Iterable[str], family: str) -> list[str]:
-    """The codes of one family (``"pillar"`` or ``"theme"``) among stored tags, in order."""
-    prefix = f"{family}:"
-    return [t[len(prefix):] for t in tags if t.startswith(prefix)]
+    """The known codes of one family (``"pillar"`` or ``"theme"``) among stored tags, in the
+    vocabulary's order (the order of the contract, whatever the database returns)."""
+    vocabulary = PILLARS if family == "pillar" else THEMES
+    present = set(tags)
+    return [code for code in vocabulary if f"{family}:{code}" in present]
 
 
 def lookup(vocabulary: dict[str, LazyProxy], value: str) -> str | None:
