@@ -65,13 +65,13 @@ def import_command(state: CliState, file: Path, kind: str, dry_run: bool, allow_
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
     help="file to write (default: standard output)",
 )
 @click.option("--query", "-q", default="", help="only what this search finds")
 @pass_state
-def export_command(state: CliState, kind: str, output: Path | None, query: str) -> None:
+def export_command(state: CliState, kind: str, output: str, query: str) -> None:
     """Export organisations or contacts as CSV (semicolons, UTF-8 with BOM: French Excel)."""
     with transaction(state.session_factory(), write=False) as session:
         if kind == "organisations":
@@ -82,13 +82,9 @@ def export_command(state: CliState, kind: str, output: Path | None, query: str) 
                 session, search.ContactFilters(q=query), include_unlisted=True, per_page=None
             )
             text, count = csvio.contacts_csv(people.items), people.total
-    data = text.encode("utf-8")
-    if output is None:
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(data)
-        stdout.flush()
-    else:
-        output.write_bytes(data)
+    with click.open_file(output, "wb") as fh:
+        fh.write(text.encode("utf-8"))
+    if output != "-":
         click.echo(f"{count} ligne(s) écrite(s) dans {output}.", err=True)
 
 

@@ -241,12 +241,12 @@ class Problem:
             return self.message
         if self.column:
             return _(
-                "Ligne %(line)s, colonne « %(column)s » : %(message)s",
+                "Ligne %(line)s, colonne « %(column)s » : %(reason)s",
                 line=self.line,
                 column=self.column,
-                message=self.message,
+                reason=self.message,
             )
-        return _("Ligne %(line)s : %(message)s", line=self.line, message=self.message)
+        return _("Ligne %(line)s : %(reason)s", line=self.line, reason=self.message)
 
 
 @dataclass
@@ -403,7 +403,7 @@ def read_lines(data: bytes, kind: str, report: ImportReport) -> list[_Line]:
         report.errors.append(Problem(None, str(exc)))
         return []
     report.delimiter = detect_delimiter(text, columns)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter, strict=True)
     lines: list[_Line] = []
     try:
         header = next(reader, [])
@@ -677,6 +677,7 @@ def import_csv(
     lines = read_lines(data, kind, report)
     check = _check_organisations if kind == "organisations" else _check_contacts
     planned = check(db, lines, report) if lines else []
+    report.errors.sort(key=lambda p: p.line or 0)  # file-level problems first, then by line
     if dry_run or report.blocked:
         return report
     for item in planned:

@@ -15,6 +15,7 @@ autogenerate away from them):
   (``unaccent`` itself is only STABLE, so it cannot appear in an index), and GIN expression
   indexes ``ix_fts_*`` on ``to_tsvector('simple', reseau_unaccent(search_doc))``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -22,8 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = 'core_directory_0001'
-down_revision: str | Sequence[str] | None = 'core_0002'
+revision: str = "core_directory_0001"
+down_revision: str | Sequence[str] | None = "core_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,10 +35,12 @@ SQLITE_TRIGGERS = (
   INSERT INTO {fts}(rowid, name_key, search_doc) VALUES (new.id, new.name_key, new.search_doc);
 END""",
     """CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN
-  INSERT INTO {fts}({fts}, rowid, name_key, search_doc) VALUES ('delete', old.id, old.name_key, old.search_doc);
+  INSERT INTO {fts}({fts}, rowid, name_key, search_doc)
+    VALUES ('delete', old.id, old.name_key, old.search_doc);
 END""",
     """CREATE TRIGGER {fts}_au AFTER UPDATE OF name_key, search_doc ON {table} BEGIN
-  INSERT INTO {fts}({fts}, rowid, name_key, search_doc) VALUES ('delete', old.id, old.name_key, old.search_doc);
+  INSERT INTO {fts}({fts}, rowid, name_key, search_doc)
+    VALUES ('delete', old.id, old.name_key, old.search_doc);
   INSERT INTO {fts}(rowid, name_key, search_doc) VALUES (new.id, new.name_key, new.search_doc);
 END""",
 )
@@ -55,12 +58,12 @@ def _fold(text: str) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('name_key', sa.String(length=200), nullable=False, server_default=''))
-        batch_op.create_index(batch_op.f('ix_contacts_name_key'), ['name_key'], unique=False)
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("name_key", sa.String(length=200), nullable=False, server_default=""))
+        batch_op.create_index(batch_op.f("ix_contacts_name_key"), ["name_key"], unique=False)
 
-    with op.batch_alter_table('organisations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_organisations_email'), ['email'], unique=False)
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_organisations_email"), ["email"], unique=False)
 
     bind = op.get_bind()
     contacts = sa.table(
@@ -78,7 +81,7 @@ def upgrade() -> None:
             )
             for trigger in SQLITE_TRIGGERS:
                 op.execute(trigger.format(fts=fts, table=table))
-            op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+            op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608 - constant names
     elif bind.dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
         schema = bind.execute(
@@ -110,9 +113,9 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS reseau_unaccent(text)")
         # the unaccent extension stays: other objects of the database may use it
 
-    with op.batch_alter_table('organisations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_organisations_email'))
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_organisations_email"))
 
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contacts_name_key'))
-        batch_op.drop_column('name_key')
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contacts_name_key"))
+        batch_op.drop_column("name_key")

@@ -36,8 +36,14 @@ class People:
 
 def _account(db: Session, email: str, *, admin: bool = False, contact_id: int | None = None) -> User:
     user = User(
-        email=email, display_name=email.split("@")[0], is_admin=admin, contact_id=contact_id,
-        password_hash=_demo_password_hash(), session_version=1, is_active=True, language="fr",
+        email=email,
+        display_name=email.split("@")[0],
+        is_admin=admin,
+        contact_id=contact_id,
+        password_hash=_demo_password_hash(),
+        session_version=1,
+        is_active=True,
+        language="fr",
     )
     db.add(user)
     db.flush()
@@ -49,10 +55,12 @@ def people(app: Starlette) -> People:
     """An admin, the animator and a member of a space, and a signed-in reader with no role."""
     with transaction(app.state.reseau.session_factory) as db:
         space = spaces.ensure_space(db, "groupe-test", "Groupe de test", "core.espace")
-        animator = services.create_contact(db, None, {"first_name": "Ana", "last_name": "Animatrice",
-                                                      "consent_listed": True})
-        member = services.create_contact(db, None, {"first_name": "Marc", "last_name": "Membre",
-                                                    "consent_listed": True})
+        animator = services.create_contact(
+            db, None, {"first_name": "Ana", "last_name": "Animatrice", "consent_listed": True}
+        )
+        member = services.create_contact(
+            db, None, {"first_name": "Marc", "last_name": "Membre", "consent_listed": True}
+        )
         spaces.add_membership(db, space, ANIMATOR, contact_id=animator.id)
         spaces.add_membership(db, space, MEMBER, contact_id=member.id)
         _account(db, People.admin, admin=True)
@@ -69,8 +77,14 @@ def make_org(db: Session, name: str, **values: Any) -> Organisation:
     return org
 
 
-def make_contact(db: Session, last_name: str, first_name: str = "", org: Organisation | None = None,
-                 role: str = "", **values: Any) -> Contact:
+def make_contact(
+    db: Session,
+    last_name: str,
+    first_name: str = "",
+    org: Organisation | None = None,
+    role: str = "",
+    **values: Any,
+) -> Contact:
     """Create a contact through the services, optionally tied to ``org`` (and commit)."""
     person = services.create_contact(db, None, {"last_name": last_name, "first_name": first_name, **values})
     if org is not None:

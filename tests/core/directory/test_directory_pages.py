@@ -44,20 +44,40 @@ def test_anonymous_visitors_search_and_filter_organisations(client: TestClient, 
     assert page.status_code == 200
     assert row_names(page.text) == ["Éducation Nationale"]
     assert "1 organisation" in page.text
-    assert row_names(client.get("/annuaire/", params={"q": "ecole"}).text) == ["École élémentaire Jean-Renoir"]
+    assert row_names(client.get("/annuaire/", params={"q": "ecole"}).text) == [
+        "École élémentaire Jean-Renoir"
+    ]
     assert row_names(client.get("/annuaire/", params={"signataire": "oui"}).text) == [
-        "Éducation Nationale", "Valophis Habitat"]
-    assert row_names(client.get("/annuaire/", params={"type": "bailleur_social"}).text) == ["Valophis Habitat"]
-    assert row_names(client.get("/annuaire/", params={"theme": "jeunesse"}).text) == ["École élémentaire Jean-Renoir"]
-    assert row_names(client.get("/annuaire/", params={"pilier": "cohesion_sociale"}).text) == ["Éducation Nationale"]
+        "Éducation Nationale",
+        "Valophis Habitat",
+    ]
+    assert row_names(client.get("/annuaire/", params={"type": "bailleur_social"}).text) == [
+        "Valophis Habitat"
+    ]
+    assert row_names(client.get("/annuaire/", params={"theme": "jeunesse"}).text) == [
+        "École élémentaire Jean-Renoir"
+    ]
+    assert row_names(client.get("/annuaire/", params={"pilier": "cohesion_sociale"}).text) == [
+        "Éducation Nationale"
+    ]
     empty = client.get("/annuaire/", params={"q": "zzz"})
     assert "Aucune organisation ne correspond" in empty.text
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"page": "abc"}, {"page": "-3"}, {"page": "99999999999999999999"}, {"espace": "x"}, {"espace": "99999999999"},
-     {"type": "<b>"}, {"signataire": "peut-être"}, {"q": "'&|!:*()"}, {"q": "x" * 5000}, {"q": HOSTILE}],
+    [
+        {"page": "abc"},
+        {"page": "-3"},
+        {"page": "99999999999999999999"},
+        {"espace": "x"},
+        {"espace": "99999999999"},
+        {"type": "<b>"},
+        {"signataire": "peut-être"},
+        {"q": "'&|!:*()"},
+        {"q": "x" * 5000},
+        {"q": HOSTILE},
+    ],
 )
 def test_odd_query_strings_still_give_the_list(client: TestClient, params: dict[str, str]) -> None:
     page = client.get("/annuaire/", params=params)
@@ -79,14 +99,31 @@ def test_pagination_links_keep_the_filters(client: TestClient, db: Session) -> N
 
 
 def test_organisation_page_for_anonymous_hides_people(client: TestClient, db: Session) -> None:
-    org = make_org(db, "Caisse d'Allocations Familiales", is_signatory=True, commitments="Accompagner les familles.",
-                   website="https://www.caf.fr", phone="01 49 41 00 00", email="contact@caf.fr",
-                   themes=["jeunesse"], description="Premier paragraphe.\n\nSecond paragraphe.")
-    make_contact(db, "Dubois", "Claire", org, "Conseillère", email="claire.dubois@example.org", consent_listed=True)
+    org = make_org(
+        db,
+        "Caisse d'Allocations Familiales",
+        is_signatory=True,
+        commitments="Accompagner les familles.",
+        website="https://www.caf.fr",
+        phone="01 49 41 00 00",
+        email="contact@caf.fr",
+        themes=["jeunesse"],
+        description="Premier paragraphe.\n\nSecond paragraphe.",
+    )
+    make_contact(
+        db, "Dubois", "Claire", org, "Conseillère", email="claire.dubois@example.org", consent_listed=True
+    )
     page = client.get(f"/annuaire/organisations/{org.id}")
     assert page.status_code == 200
-    for shown in ("Accompagner les familles.", 'href="https://www.caf.fr"', "01 49 41 00 00", "contact@caf.fr",
-                  "Jeunesse", "<p>Second paragraphe.</p>", "Se connecter pour voir les contacts"):
+    for shown in (
+        "Accompagner les familles.",
+        'href="https://www.caf.fr"',
+        "01 49 41 00 00",
+        "contact@caf.fr",
+        "Jeunesse",
+        "<p>Second paragraphe.</p>",
+        "Se connecter pour voir les contacts",
+    ):
         assert shown in page.text
     assert "Dubois" not in page.text and "claire.dubois" not in page.text
     assert client.get("/annuaire/organisations/999999").status_code == 404
@@ -94,8 +131,16 @@ def test_organisation_page_for_anonymous_hides_people(client: TestClient, db: Se
 
 
 @pytest.mark.parametrize(
-    "path", ["/annuaire/contacts", "/annuaire/contacts/1", "/annuaire/contacts/1/vcard", "/annuaire/contacts.csv",
-             "/annuaire/organisations/nouvelle", "/annuaire/contacts/nouveau", "/annuaire/import"],
+    "path",
+    [
+        "/annuaire/contacts",
+        "/annuaire/contacts/1",
+        "/annuaire/contacts/1/vcard",
+        "/annuaire/contacts.csv",
+        "/annuaire/organisations/nouvelle",
+        "/annuaire/contacts/nouveau",
+        "/annuaire/import",
+    ],
 )
 def test_people_pages_ask_anonymous_visitors_to_sign_in(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
@@ -109,10 +154,19 @@ def test_people_pages_ask_anonymous_visitors_to_sign_in(client: TestClient, path
 @pytest.fixture
 def caf(db: Session, people: People) -> Organisation:
     org = make_org(db, "CAF du Val-de-Marne")
-    make_contact(db, "Dubois", "Claire", org, "Conseillère", email="claire.dubois@example.org",
-                 phone="06 12 34 56 78", consent_listed=True)
-    make_contact(db, "Garnier", "Hélène", org, "Responsable", email="helene.garnier@example.org",
-                 consent_listed=False)
+    make_contact(
+        db,
+        "Dubois",
+        "Claire",
+        org,
+        "Conseillère",
+        email="claire.dubois@example.org",
+        phone="06 12 34 56 78",
+        consent_listed=True,
+    )
+    make_contact(
+        db, "Garnier", "Hélène", org, "Responsable", email="helene.garnier@example.org", consent_listed=False
+    )
     return org
 
 
@@ -138,8 +192,13 @@ def test_signed_in_partners_see_listed_contacts_only(
     hidden = client.get(f"/annuaire/contacts/{contact_id(db, 'Garnier')}")
     assert hidden.status_code == 404
     assert client.get(f"/annuaire/contacts/{contact_id(db, 'Garnier')}/vcard").status_code == 404
-    for path in ("/annuaire/organisations/nouvelle", f"/annuaire/organisations/{caf.id}/modifier",
-                 "/annuaire/contacts/nouveau", "/annuaire/contacts.csv", "/annuaire/import"):
+    for path in (
+        "/annuaire/organisations/nouvelle",
+        f"/annuaire/organisations/{caf.id}/modifier",
+        "/annuaire/contacts/nouveau",
+        "/annuaire/contacts.csv",
+        "/annuaire/import",
+    ):
         assert client.get(path).status_code == 403, path
     assert post_form(client, "/annuaire/organisations/nouvelle", {"name": "Intrus"}).status_code == 403
     assert post_form(client, f"/annuaire/organisations/{caf.id}/supprimer").status_code == 403
@@ -155,8 +214,11 @@ def test_animators_see_unlisted_contacts_and_edit(
     assert client.get(f"/annuaire/contacts/{contact_id(db, 'Garnier')}").status_code == 200
     org_page = client.get(f"/annuaire/organisations/{caf.id}")
     assert "Garnier" in org_page.text and "Modifier l'organisation" in org_page.text
-    created = post_form(client, "/annuaire/organisations/nouvelle",
-                        {"name": "Val de Brie Insertion", "kind": "association", "pillars": ["emploi_economie"]})
+    created = post_form(
+        client,
+        "/annuaire/organisations/nouvelle",
+        {"name": "Val de Brie Insertion", "kind": "association", "pillars": ["emploi_economie"]},
+    )
     assert created.status_code == 200
     assert "L&#39;organisation a été ajoutée" in created.text
     assert count(db, Organisation) == 2
@@ -165,7 +227,9 @@ def test_animators_see_unlisted_contacts_and_edit(
     assert client.get("/annuaire/import").status_code == 403
 
 
-def test_admin_deletes_after_confirmation(client: TestClient, db: Session, people: People, caf: Organisation) -> None:
+def test_admin_deletes_after_confirmation(
+    client: TestClient, db: Session, people: People, caf: Organisation
+) -> None:
     login(client, people.admin)
     confirm = client.get(f"/annuaire/organisations/{caf.id}/supprimer")
     assert confirm.status_code == 200 and "Supprimer définitivement" in confirm.text
@@ -214,17 +278,43 @@ def test_bad_organisation_form_keeps_values_and_writes_nothing(
 ) -> None:
     login(client, people.admin)
     before = audit_actions(db)
-    typed = {"name": "", "kind": "zzz", "email": "pas-une-adresse", "phone": "12345", "website": "javascript:alert(1)",
-             "city": "Créteil <b>", "postcode": "9" * 11, "description": "x" * 10_001, "pillars": ["cohesion_sociale"]}
+    typed = {
+        "name": "",
+        "kind": "zzz",
+        "email": "pas-une-adresse",
+        "phone": "12345",
+        "website": "javascript:alert(1)",
+        "city": "Créteil <b>",
+        "postcode": "9" * 11,
+        "description": "x" * 10_001,
+        "pillars": ["cohesion_sociale"],
+    }
     response = post_form(client, "/annuaire/organisations/nouvelle", typed)
     assert response.status_code == 400
-    assert set(field_errors(response.text)) == {"name", "kind", "email", "phone", "website", "postcode",
-                                                "description"}
-    for message in ("Le nom est obligatoire.", "Type d&#39;organisation inconnu", "Adresse électronique invalide.",
-                    "doit commencer par http:// ou https://", "10 caractères au plus", "Le formulaire contient des erreurs"):
+    assert set(field_errors(response.text)) == {
+        "name",
+        "kind",
+        "email",
+        "phone",
+        "website",
+        "postcode",
+        "description",
+    }
+    for message in (
+        "Le nom est obligatoire.",
+        "Type d&#39;organisation inconnu",
+        "Adresse électronique invalide.",
+        "doit commencer par http:// ou https://",
+        "10 caractères au plus",
+        "Le formulaire contient des erreurs",
+    ):
         assert message in response.text
-    for kept in ('value="pas-une-adresse"', 'value="javascript:alert(1)"', 'value="Créteil &lt;b&gt;"',
-                 'checked id="pillars-0"'):
+    for kept in (
+        'value="pas-une-adresse"',
+        'value="javascript:alert(1)"',
+        'value="Créteil &lt;b&gt;"',
+        'checked id="pillars-0"',
+    ):
         assert kept in response.text
     assert 'aria-describedby="email-error"' in response.text and 'aria-invalid="true"' in response.text
     assert count(db, Organisation) == 0
@@ -234,12 +324,20 @@ def test_bad_organisation_form_keeps_values_and_writes_nothing(
 def test_duplicate_organisation_needs_a_confirmation(client: TestClient, db: Session, people: People) -> None:
     make_org(db, "Paris Habitat")
     login(client, people.admin)
-    refused = post_form(client, "/annuaire/organisations/nouvelle", {"name": "PARIS HABITAT", "kind": "bailleur_social"})
+    refused = post_form(
+        client, "/annuaire/organisations/nouvelle", {"name": "PARIS HABITAT", "kind": "bailleur_social"}
+    )
     assert refused.status_code == 400
-    assert "Une organisation semblable existe déjà" in refused.text and 'name="confirm_duplicate"' in refused.text
+    assert (
+        "Une organisation semblable existe déjà" in refused.text
+        and 'name="confirm_duplicate"' in refused.text
+    )
     assert count(db, Organisation) == 1
-    accepted = post_form(client, "/annuaire/organisations/nouvelle",
-                         {"name": "PARIS HABITAT", "kind": "bailleur_social", "confirm_duplicate": "y"})
+    accepted = post_form(
+        client,
+        "/annuaire/organisations/nouvelle",
+        {"name": "PARIS HABITAT", "kind": "bailleur_social", "confirm_duplicate": "y"},
+    )
     assert accepted.status_code == 200
     assert count(db, Organisation) == 2
 
@@ -249,12 +347,17 @@ def test_edit_organisation_records_the_change(client: TestClient, db: Session, p
     login(client, people.animator)
     form = client.get(f"/annuaire/organisations/{org.id}/modifier")
     assert 'value="Pole Culture"' in form.text and 'checked id="pillars-0"' in form.text
-    response = post_form(client, f"/annuaire/organisations/{org.id}/modifier",
-                         {"name": "Pôle Culture", "kind": "service_municipal", "phone": "+33 1 49 41 00 00"})
+    response = post_form(
+        client,
+        f"/annuaire/organisations/{org.id}/modifier",
+        {"name": "Pôle Culture", "kind": "service_municipal", "phone": "+33 1 49 41 00 00"},
+    )
     assert response.status_code == 200 and "Modifications enregistrées." in response.text
     fresh(db)
     org = db.get(Organisation, org.id)
-    assert org is not None and org.kind == "service_municipal" and org.phone == "+33149410000" and org.tags == []
+    assert (
+        org is not None and org.kind == "service_municipal" and org.phone == "+33149410000" and org.tags == []
+    )
     assert audit_actions(db)[-1] == "directory.organisation.updated"
     bad = post_form(client, f"/annuaire/organisations/{org.id}/modifier", {"name": "x" * 201})
     assert bad.status_code == 400 and "200 caractères au plus" in bad.text
@@ -266,40 +369,69 @@ def test_contact_forms_and_affiliations(client: TestClient, db: Session, people:
     ville = make_org(db, "Ville de Villiers-sur-Marne")
     caf = make_org(db, "CAF")
     login(client, people.animator)
-    bad = post_form(client, "/annuaire/contacts/nouveau", {"first_name": "Léa", "last_name": "", "email": "x@",
-                                                            "phone": "abc", "organisation": str(ville.id)})
+    bad = post_form(
+        client,
+        "/annuaire/contacts/nouveau",
+        {"first_name": "Léa", "last_name": "", "email": "x@", "phone": "abc", "organisation": str(ville.id)},
+    )
     assert bad.status_code == 400
     assert set(field_errors(bad.text)) == {"last_name", "email", "phone"}
     assert 'value="Léa"' in bad.text and f'selected value="{ville.id}"' in bad.text
     assert count(db, Contact) == 2  # the animator and the member of the fixture
-    made = post_form(client, "/annuaire/contacts/nouveau", {
-        "first_name": "Léa", "last_name": "Nguyen", "function": "Conseillère", "email": "lea@example.org",
-        "organisation": str(ville.id), "role": "", "consent_listed": "y"})
+    made = post_form(
+        client,
+        "/annuaire/contacts/nouveau",
+        {
+            "first_name": "Léa",
+            "last_name": "Nguyen",
+            "function": "Conseillère",
+            "email": "lea@example.org",
+            "organisation": str(ville.id),
+            "role": "",
+            "consent_listed": "y",
+        },
+    )
     assert made.status_code == 200 and "Le contact a été ajouté" in made.text
     person = contact_id(db, "Nguyen")
     tie = db.scalars(select(Affiliation).where(Affiliation.contact_id == person)).one()
     assert tie.organisation_id == ville.id and tie.role == "Conseillère" and tie.is_primary
     edit = client.get(f"/annuaire/contacts/{person}/modifier")
     assert "Rattacher à une organisation" in edit.text
-    unknown = post_form(client, f"/annuaire/contacts/{person}/organisations", {"organisation": "999999", "role": "x"})
+    unknown = post_form(
+        client, f"/annuaire/contacts/{person}/organisations", {"organisation": "999999", "role": "x"}
+    )
     assert unknown.status_code == 400 and "Choisissez une organisation de l&#39;annuaire." in unknown.text
-    added = post_form(client, f"/annuaire/contacts/{person}/organisations",
-                      {"organisation": str(caf.id), "role": "Partenaire", "is_primary": "y"})
+    added = post_form(
+        client,
+        f"/annuaire/contacts/{person}/organisations",
+        {"organisation": str(caf.id), "role": "Partenaire", "is_primary": "y"},
+    )
     assert added.status_code == 200 and "Rattachement à « CAF » enregistré." in added.text
     fresh(db)
-    ties = {a.organisation_id: a for a in db.scalars(select(Affiliation).where(Affiliation.contact_id == person))}
+    ties = {
+        a.organisation_id: a for a in db.scalars(select(Affiliation).where(Affiliation.contact_id == person))
+    }
     assert ties[caf.id].is_primary and not ties[ville.id].is_primary
     removed = post_form(client, f"/annuaire/contacts/{person}/organisations/{ties[ville.id].id}/retirer")
     assert removed.status_code == 200 and "retiré" in removed.text
-    assert client.post(f"/annuaire/contacts/{person}/organisations/{ties[ville.id].id}/retirer").status_code == 403
-    changed = post_form(client, f"/annuaire/contacts/{person}/modifier",
-                        {"first_name": "Léa", "last_name": "Nguyen", "phone": "06 12 34 56 78"})
+    assert (
+        client.post(f"/annuaire/contacts/{person}/organisations/{ties[ville.id].id}/retirer").status_code
+        == 403
+    )
+    changed = post_form(
+        client,
+        f"/annuaire/contacts/{person}/modifier",
+        {"first_name": "Léa", "last_name": "Nguyen", "phone": "06 12 34 56 78"},
+    )
     assert changed.status_code == 200
     fresh(db)
     saved = db.get(Contact, person)
     assert saved is not None and saved.phone == "+33612345678" and saved.consent_listed is False
-    assert audit_actions(db)[-3:] == ["directory.affiliation.added", "directory.affiliation.removed",
-                                      "directory.contact.updated"]
+    assert audit_actions(db)[-3:] == [
+        "directory.affiliation.added",
+        "directory.affiliation.removed",
+        "directory.contact.updated",
+    ]
 
 
 # ------------------------------------------------------------------ hostile text everywhere
@@ -312,10 +444,15 @@ def test_markup_in_every_text_field_is_escaped_everywhere(
     org = make_org(db, **values, postcode="<i>", is_signatory=True)
     person = make_contact(db, HOSTILE, HOSTILE, org, HOSTILE, function=HOSTILE, consent_listed=True)
     login(client, people.admin)
-    pages = [client.get("/annuaire/"), client.get("/annuaire/", params={"q": "script alert"}),
-             client.get(f"/annuaire/organisations/{org.id}"), client.get(f"/annuaire/organisations/{org.id}/modifier"),
-             client.get("/annuaire/contacts"), client.get(f"/annuaire/contacts/{person.id}"),
-             client.get(f"/annuaire/contacts/{person.id}/modifier")]
+    pages = [
+        client.get("/annuaire/"),
+        client.get("/annuaire/", params={"q": "script alert"}),
+        client.get(f"/annuaire/organisations/{org.id}"),
+        client.get(f"/annuaire/organisations/{org.id}/modifier"),
+        client.get("/annuaire/contacts"),
+        client.get(f"/annuaire/contacts/{person.id}"),
+        client.get(f"/annuaire/contacts/{person.id}/modifier"),
+    ]
     for page in pages:
         assert page.status_code == 200
         assert "<script>" not in page.text and "<i>" not in page.text
@@ -332,10 +469,18 @@ def test_markup_in_every_text_field_is_escaped_everywhere(
     assert parsed.fn.value == f"{HOSTILE} {HOSTILE}" and parsed.org.value == [HOSTILE]
 
 
-def test_javascript_urls_are_refused_and_never_linked(client: TestClient, db: Session, people: People) -> None:
+def test_javascript_urls_are_refused_and_never_linked(
+    client: TestClient, db: Session, people: People
+) -> None:
     login(client, people.admin)
-    for url in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html,x",
-                "vbscript:x", "http://exa mple.org"):
+    for url in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,x",
+        "vbscript:x",
+        "http://exa mple.org",
+    ):
         response = post_form(client, "/annuaire/organisations/nouvelle", {"name": "Site", "website": url})
         assert response.status_code == 400, url
     assert count(db, Organisation) == 0
@@ -350,13 +495,23 @@ def test_javascript_urls_are_refused_and_never_linked(client: TestClient, db: Se
 
 
 def test_csv_export_of_the_filtered_list(client: TestClient, db: Session) -> None:
-    make_org(db, "Valophis Habitat", kind="bailleur_social", is_signatory=True, phone="0149410000",
-             pillars=["habitat_cadre_de_vie"], themes=["jeunesse", "discriminations"])
-    make_org(db, "Mission Locale", description="=HYPERLINK(\"http://evil\")")
+    make_org(
+        db,
+        "Valophis Habitat",
+        kind="bailleur_social",
+        is_signatory=True,
+        phone="0149410000",
+        pillars=["habitat_cadre_de_vie"],
+        themes=["jeunesse", "discriminations"],
+    )
+    make_org(db, "Mission Locale", description='=HYPERLINK("http://evil")')
     response = client.get("/annuaire/organisations.csv", params={"q": "habitat"})
     assert response.status_code == 200
     assert response.content.startswith(b"\xef\xbb\xbf")
-    assert "attachment" in response.headers["content-disposition"] and ".csv" in response.headers["content-disposition"]
+    assert (
+        "attachment" in response.headers["content-disposition"]
+        and ".csv" in response.headers["content-disposition"]
+    )
     text = response.content.decode("utf-8-sig")
     assert "\r\n" in text
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
@@ -366,10 +521,13 @@ def test_csv_export_of_the_filtered_list(client: TestClient, db: Session) -> Non
     assert rows[1][4] == "Habitat et cadre de vie"
     assert rows[1][5] == "Lutte contre les discriminations | Jeunesse"
     assert rows[1][11] == "01 49 41 00 00"
-    everything = list(csv.reader(io.StringIO(client.get("/annuaire/organisations.csv").content.decode("utf-8-sig")),
-                                 delimiter=";"))
+    everything = list(
+        csv.reader(
+            io.StringIO(client.get("/annuaire/organisations.csv").content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
     # a formula would run in the spreadsheet: neutralised
-    assert everything[1][12] == "'=HYPERLINK(\"http://evil\")"
+    assert everything[1][12] == '\'=HYPERLINK("http://evil")'
 
 
 def test_contacts_export_is_for_editors_and_includes_the_unlisted(
@@ -379,10 +537,25 @@ def test_contacts_export_is_for_editors_and_includes_the_unlisted(
     response = client.get("/annuaire/contacts.csv", params={"organisation": str(caf.id)})
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Prénom", "Nom", "Fonction", "Courriel", "Téléphone", "Organisation", "Rôle", "Consentement"]
+    assert rows[0] == [
+        "Prénom",
+        "Nom",
+        "Fonction",
+        "Courriel",
+        "Téléphone",
+        "Organisation",
+        "Rôle",
+        "Consentement",
+    ]
     assert sorted(r[1] for r in rows[1:]) == ["Dubois", "Garnier"]
     dubois = next(r for r in rows if r[1] == "Dubois")
-    assert dubois[3:] == ["claire.dubois@example.org", "06 12 34 56 78", "CAF du Val-de-Marne", "Conseillère", "oui"]
+    assert dubois[3:] == [
+        "claire.dubois@example.org",
+        "06 12 34 56 78",
+        "CAF du Val-de-Marne",
+        "Conseillère",
+        "oui",
+    ]
 
 
 def test_vcard_of_a_contact(client: TestClient, db: Session, people: People, caf: Organisation) -> None:

@@ -14,18 +14,38 @@ from tests.core.directory.conftest import make_contact, make_org
 
 
 def names(db: Session, **filters: object) -> list[str]:
-    return [o.name for o in search.search_organisations(db, OrganisationFilters(**filters), per_page=None).items]
+    return [
+        o.name for o in search.search_organisations(db, OrganisationFilters(**filters), per_page=None).items
+    ]
 
 
 @pytest.fixture
 def orgs(db: Session) -> None:
-    make_org(db, "Éducation Nationale – circonscription", kind="etat", is_signatory=True,
-             pillars=["cohesion_sociale"], themes=["jeunesse"])
+    make_org(
+        db,
+        "Éducation Nationale – circonscription",
+        kind="etat",
+        is_signatory=True,
+        pillars=["cohesion_sociale"],
+        themes=["jeunesse"],
+    )
     make_org(db, "École élémentaire Jean-Renoir", kind="autre", pillars=["cohesion_sociale"])
-    make_org(db, "Mission Locale", kind="association", pillars=["emploi_economie"], themes=["jeunesse"],
-             description="Accompagnement vers l'emploi et l'éducation des 16-25 ans.")
-    make_org(db, "Valophis Habitat", kind="bailleur_social", is_signatory=True, city="Saint-Maur-des-Fossés",
-             pillars=["habitat_cadre_de_vie"])
+    make_org(
+        db,
+        "Mission Locale",
+        kind="association",
+        pillars=["emploi_economie"],
+        themes=["jeunesse"],
+        description="Accompagnement vers l'emploi et l'éducation des 16-25 ans.",
+    )
+    make_org(
+        db,
+        "Valophis Habitat",
+        kind="bailleur_social",
+        is_signatory=True,
+        city="Saint-Maur-des-Fossés",
+        pillars=["habitat_cadre_de_vie"],
+    )
     make_org(db, "Œuvre des Cœurs", kind="association", description="Aide alimentaire")
 
 
@@ -60,14 +80,36 @@ def test_name_matches_rank_before_other_matches_then_by_name(db: Session, orgs: 
     # "éducation" is in one name and in another's description
     assert names(db, q="educ") == ["Éducation Nationale – circonscription", "Mission Locale"]
     # no query: by folded name, accents ignored ("École" among the e's)
-    assert names(db) == ["École élémentaire Jean-Renoir", "Éducation Nationale – circonscription",
-                         "Mission Locale", "Œuvre des Cœurs", "Valophis Habitat"]
+    assert names(db) == [
+        "École élémentaire Jean-Renoir",
+        "Éducation Nationale – circonscription",
+        "Mission Locale",
+        "Œuvre des Cœurs",
+        "Valophis Habitat",
+    ]
 
 
 @pytest.mark.parametrize(
     "query",
-    ["'&|!:*()", '"', "NEAR(", "AND OR NOT", "-", "*", "^x", "a:*", "x' OR 1=1 --", "\x00", "\\", "%_",
-     "é" * 5000, "mot " * 500, "<script>alert(1)</script>", "{}[]", "日本語"],
+    [
+        "'&|!:*()",
+        '"',
+        "NEAR(",
+        "AND OR NOT",
+        "-",
+        "*",
+        "^x",
+        "a:*",
+        "x' OR 1=1 --",
+        "\x00",
+        "\\",
+        "%_",
+        "é" * 5000,
+        "mot " * 500,
+        "<script>alert(1)</script>",
+        "{}[]",
+        "日本語",
+    ],
 )
 def test_hostile_queries_never_fail(db: Session, orgs: None, query: str) -> None:
     page = search.search_organisations(db, OrganisationFilters(q=query))
@@ -77,8 +119,10 @@ def test_hostile_queries_never_fail(db: Session, orgs: None, query: str) -> None
 
 def test_filters(db: Session, orgs: None) -> None:
     assert names(db, kind="bailleur_social") == ["Valophis Habitat"]
-    assert names(db, pillar="cohesion_sociale") == ["École élémentaire Jean-Renoir",
-                                                    "Éducation Nationale – circonscription"]
+    assert names(db, pillar="cohesion_sociale") == [
+        "École élémentaire Jean-Renoir",
+        "Éducation Nationale – circonscription",
+    ]
     assert names(db, theme="jeunesse") == ["Éducation Nationale – circonscription", "Mission Locale"]
     assert names(db, signatory=True) == ["Éducation Nationale – circonscription", "Valophis Habitat"]
     assert len(names(db, signatory=False)) == 3
@@ -134,8 +178,10 @@ def test_contacts_search_consent_and_erasure(db: Session) -> None:
     assert [c.last_name for c in listed.items] == ["Dubois"]
     everyone = search.search_contacts(db, ContactFilters(q="allocations"), include_unlisted=True)
     assert sorted(c.last_name for c in everyone.items) == ["Dubois", "Garnier"]
-    assert [c.last_name for c in search.search_contacts(db, ContactFilters(q="helene"),
-                                                        include_unlisted=True).items] == ["Garnier"]
+    assert [
+        c.last_name
+        for c in search.search_contacts(db, ContactFilters(q="helene"), include_unlisted=True).items
+    ] == ["Garnier"]
     assert search.search_contacts(db, ContactFilters(q="conseil terr")).items[0].last_name == "Dubois"
     by_org = search.search_contacts(db, ContactFilters(organisation_id=caf.id), include_unlisted=True)
     assert by_org.total == 2

@@ -13,12 +13,22 @@ from tests.core.directory.conftest import audit_actions, count, make_contact, ma
 
 
 def test_create_organisation_normalises_and_indexes(db: Session) -> None:
-    org = services.create_organisation(db, None, {
-        "name": "  L'École   des Parents  ", "kind": "Association", "phone": "01 49 41 00 00",
-        "email": "Contact@Ecole-Parents.FR", "website": "ecole-parents.fr", "pillars": "Cohésion sociale | habitat et cadre de vie",
-        "themes": ["jeunesse"], "is_signatory": "oui", "city": "Villiers-sur-Marne",
-        "description": "Ligne un\r\nLigne deux\x00",
-    })
+    org = services.create_organisation(
+        db,
+        None,
+        {
+            "name": "  L'École   des Parents  ",
+            "kind": "Association",
+            "phone": "01 49 41 00 00",
+            "email": "Contact@Ecole-Parents.FR",
+            "website": "ecole-parents.fr",
+            "pillars": "Cohésion sociale | habitat et cadre de vie",
+            "themes": ["jeunesse"],
+            "is_signatory": "oui",
+            "city": "Villiers-sur-Marne",
+            "description": "Ligne un\r\nLigne deux\x00",
+        },
+    )
     db.commit()
     assert org.name == "L'École des Parents"
     assert org.name_key == "l ecole des parents"
@@ -28,13 +38,21 @@ def test_create_organisation_normalises_and_indexes(db: Session) -> None:
     assert org.website == "https://ecole-parents.fr"
     assert org.is_signatory is True
     assert org.description == "Ligne un\nLigne deux"
-    assert sorted(t.tag for t in org.tags) == ["pillar:cohesion_sociale", "pillar:habitat_cadre_de_vie", "theme:jeunesse"]
+    assert sorted(t.tag for t in org.tags) == [
+        "pillar:cohesion_sociale",
+        "pillar:habitat_cadre_de_vie",
+        "theme:jeunesse",
+    ]
     # accent-free words, the kind's and tags' French labels included
     assert "ecole" in org.search_doc and "association" in org.search_doc and "jeunesse" in org.search_doc
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "directory.organisation.created")).one()
     assert entry.object_id == str(org.id)
     assert entry.changes["name"] == [None, "L'École des Parents"]
-    assert entry.changes["tags"][1] == ["pillar:cohesion_sociale", "pillar:habitat_cadre_de_vie", "theme:jeunesse"]
+    assert entry.changes["tags"][1] == [
+        "pillar:cohesion_sociale",
+        "pillar:habitat_cadre_de_vie",
+        "theme:jeunesse",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -72,19 +90,31 @@ def test_every_error_is_reported_at_once(db: Session) -> None:
 
 
 def test_kind_accepts_codes_and_labels() -> None:
-    for given, code in [("bailleur_social", "bailleur_social"), ("Bailleur social", "bailleur_social"),
-                        ("ÉTAT", "etat"), ("Service de l'État", "etat"), ("collectivite", "collectivite"), ("", "autre")]:
+    for given, code in [
+        ("bailleur_social", "bailleur_social"),
+        ("Bailleur social", "bailleur_social"),
+        ("ÉTAT", "etat"),
+        ("Service de l'État", "etat"),
+        ("collectivite", "collectivite"),
+        ("", "autre"),
+    ]:
         assert services.clean_organisation({"name": "A", "kind": given})["kind"] == code
 
 
 def test_update_records_a_diff_and_nothing_when_unchanged(db: Session) -> None:
     org = make_org(db, "Valophis", city="Créteil", pillars=["habitat_cadre_de_vie"])
-    values = {"name": "Valophis Habitat", "city": "Créteil", "pillars": ["habitat_cadre_de_vie", "cohesion_sociale"]}
+    values = {
+        "name": "Valophis Habitat",
+        "city": "Créteil",
+        "pillars": ["habitat_cadre_de_vie", "cohesion_sociale"],
+    }
     changes = services.update_organisation(db, None, org, values)
     db.commit()
     assert changes["name"] == ["Valophis", "Valophis Habitat"]
-    assert changes["tags"] == [["pillar:habitat_cadre_de_vie"],
-                               ["pillar:cohesion_sociale", "pillar:habitat_cadre_de_vie"]]
+    assert changes["tags"] == [
+        ["pillar:habitat_cadre_de_vie"],
+        ["pillar:cohesion_sociale", "pillar:habitat_cadre_de_vie"],
+    ]
     assert org.name_key == "valophis habitat"
     assert services.update_organisation(db, None, org, values) == {}
     db.commit()
@@ -101,17 +131,29 @@ def test_renaming_an_organisation_refreshes_its_contacts_documents(db: Session) 
 
 
 def test_contact_consent_and_redacted_audit(db: Session, clock) -> None:  # type: ignore[no-untyped-def]
-    person = services.create_contact(db, None, {
-        "first_name": "Léa", "last_name": "Nguyen", "email": "Lea.Nguyen@Example.org",
-        "phone": "06 12 34 56 78", "consent_listed": True,
-    }, now=clock())
+    person = services.create_contact(
+        db,
+        None,
+        {
+            "first_name": "Léa",
+            "last_name": "Nguyen",
+            "email": "Lea.Nguyen@Example.org",
+            "phone": "06 12 34 56 78",
+            "consent_listed": True,
+        },
+        now=clock(),
+    )
     db.commit()
     assert person.email == "lea.nguyen@example.org"
     assert person.phone == "+33612345678"
     assert person.name_key == "nguyen lea"
     assert person.consent_at == clock()
-    changes = services.update_contact(db, None, person, {"first_name": "Léa", "last_name": "Nguyen",
-                                                         "email": "lea@example.org", "consent_listed": False})
+    changes = services.update_contact(
+        db,
+        None,
+        person,
+        {"first_name": "Léa", "last_name": "Nguyen", "email": "lea@example.org", "consent_listed": False},
+    )
     db.commit()
     assert person.consent_at is None
     # personal values never reach the append-only audit log; the consent flag does
@@ -143,10 +185,18 @@ def test_affiliations_primary_and_audit(db: Session) -> None:
     db.commit()
     db.refresh(first)
     assert first.is_primary
-    assert "caf" not in search.search_contacts(db, search.ContactFilters(q="dubois"), include_unlisted=True
-                                               ).items[0].search_doc
-    assert audit_actions(db)[-4:] == ["directory.affiliation.added", "directory.affiliation.added",
-                                      "directory.affiliation.updated", "directory.affiliation.removed"]
+    assert (
+        "caf"
+        not in search.search_contacts(db, search.ContactFilters(q="dubois"), include_unlisted=True)
+        .items[0]
+        .search_doc
+    )
+    assert audit_actions(db)[-4:] == [
+        "directory.affiliation.added",
+        "directory.affiliation.added",
+        "directory.affiliation.updated",
+        "directory.affiliation.removed",
+    ]
     with pytest.raises(services.InvalidInput):
         services.set_affiliation(db, None, person, caf, "r" * 201)
 
@@ -157,20 +207,32 @@ def test_duplicates_are_refused_only_when_asked(db: Session) -> None:
         services.create_organisation(db, None, {"name": "PARIS-HABITAT"}, refuse_duplicates=True)
     assert "Paris Habitat" in caught.value.errors["name"]
     with pytest.raises(services.DuplicateSuspected):
-        services.create_organisation(db, None, {"name": "Autre", "email": "Contact@ParisHabitat.fr"},
-                                     refuse_duplicates=True)
+        services.create_organisation(
+            db, None, {"name": "Autre", "email": "Contact@ParisHabitat.fr"}, refuse_duplicates=True
+        )
     db.rollback()
     services.create_organisation(db, None, {"name": "Paris Habitat"})
     db.commit()
     assert count(db, Organisation) == 2
     person = make_contact(db, "Martin", "Camille", email="camille@example.org")
     with pytest.raises(services.DuplicateSuspected):
-        services.create_contact(db, None, {"last_name": "martin", "first_name": "camille"}, refuse_duplicates=True)
+        services.create_contact(
+            db, None, {"last_name": "martin", "first_name": "camille"}, refuse_duplicates=True
+        )
     db.rollback()
     # editing someone without changing name or email never trips over their own entry
-    services.update_contact(db, None, person, {"last_name": "Martin", "first_name": "Camille",
-                                               "email": "camille@example.org", "function": "Cheffe"},
-                            refuse_duplicates=True)
+    services.update_contact(
+        db,
+        None,
+        person,
+        {
+            "last_name": "Martin",
+            "first_name": "Camille",
+            "email": "camille@example.org",
+            "function": "Cheffe",
+        },
+        refuse_duplicates=True,
+    )
 
 
 def test_delete_organisation_keeps_contacts_and_audits(db: Session) -> None:
