@@ -33,7 +33,7 @@ from core.i18n import lazy_gettext as _l
 from core.web.forms import REQUIRED, BaseForm
 
 
-class MultiCheckboxField(SelectMultipleField):
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]  # WTForms is untyped
     """A group of checkboxes (rendered as a fieldset by ``macros/forms.html``)."""
 
     widget = ListWidget(prefix_label=False)

@@ -8,7 +8,7 @@ animators of any space edit; admins delete and import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,26 +313,36 @@ def organisation_edit(ctx: RequestContext) -> Response:
     return _organisation_form_page(ctx, form, org, 200)
 
 
+def _confirm_then_delete(
+    ctx: RequestContext, delete: Callable[[], None], *, title: str, warning: str, done: str, message: str
+) -> Response:
+    """GET: ask for a confirmation; POST: ``delete()`` and go to ``done`` with ``message``."""
+    if ctx.form is not None:
+        delete()
+        return ctx.redirect(done, flash=message)
+    return ctx.render(
+        "directory/confirm_delete.html",
+        title=title,
+        warning=warning,
+        action=ctx.request.url.path,
+        back=ctx.request.url.path.rsplit("/", 1)[0],
+    )
+
+
 @page
 def organisation_delete(ctx: RequestContext) -> Response:
     """Confirm, then delete an organisation (admins)."""
     ctx.require_admin()
     org = _organisation_or_404(ctx)
-    if ctx.form is not None:
-        name = org.name
-        services.delete_organisation(ctx.db, ctx.user, org)
-        return ctx.redirect(
-            ctx.url_for("directory:organisations"),
-            flash=ctx._("L'organisation « %(name)s » a été supprimée.", name=name),
-        )
-    return ctx.render(
-        "directory/confirm_delete.html",
+    return _confirm_then_delete(
+        ctx,
+        lambda: services.delete_organisation(ctx.db, ctx.user, org),
         title=ctx._("Supprimer l'organisation « %(name)s »", name=org.name),
         warning=ctx._(
             "Ses rattachements de contacts et ses participations aux espaces seront supprimés aussi."
         ),
-        action=ctx.url_for("directory:organisation_delete", organisation_id=org.id),
-        back=ctx.url_for("directory:organisation", organisation_id=org.id),
+        done=ctx.url_for("directory:organisations"),
+        message=ctx._("L'organisation « %(name)s » a été supprimée.", name=org.name),
     )
 
 
@@ -562,22 +572,16 @@ def contact_delete(ctx: RequestContext) -> Response:
     """Confirm, then delete a contact (admins)."""
     ctx.require_admin()
     person = _visible_contact_or_404(ctx)
-    if ctx.form is not None:
-        name = person.full_name
-        services.delete_contact(ctx.db, ctx.user, person)
-        return ctx.redirect(
-            ctx.url_for("directory:contacts"),
-            flash=ctx._("Le contact « %(name)s » a été supprimé.", name=name),
-        )
-    return ctx.render(
-        "directory/confirm_delete.html",
+    return _confirm_then_delete(
+        ctx,
+        lambda: services.delete_contact(ctx.db, ctx.user, person),
         title=ctx._("Supprimer le contact « %(name)s »", name=person.full_name),
         warning=ctx._(
             "Ses rattachements et ses participations aux espaces seront supprimés aussi ; "
             "un compte lié à ce contact continue d'exister."
         ),
-        action=ctx.url_for("directory:contact_delete", contact_id=person.id),
-        back=ctx.url_for("directory:contact", contact_id=person.id),
+        done=ctx.url_for("directory:contacts"),
+        message=ctx._("Le contact « %(name)s » a été supprimé.", name=person.full_name),
     )
 
 

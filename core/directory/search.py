@@ -140,17 +140,17 @@ def _full_text(
         # each term quoted as an FTS5 string, then "*" for a prefix query; terms are [0-9a-z]+
         match = " ".join(f'"{term}"*' for term in terms)
         stmt = stmt.join(fts, fts.c.rowid == model.id).where(sa.literal_column(fts_name).op("MATCH")(match))
-        rank = func.bm25(sa.literal_column(fts_name), NAME_WEIGHT, 1.0)
-        return stmt, rank
+        bm25: ColumnElement[Any] = func.bm25(sa.literal_column(fts_name), NAME_WEIGHT, 1.0)
+        return stmt, bm25
     if dialect == "postgresql":
         # the configuration must be a literal, not a parameter, or the GIN expression index
         # would not match a generic (prepared) plan
-        config = sa.literal_column("'simple'::regconfig")
+        config: ColumnElement[Any] = sa.literal_column("'simple'::regconfig")
         vector = func.to_tsvector(config, func.reseau_unaccent(model.search_doc))
         tsquery = func.to_tsquery(config, " & ".join(f"{term}:*" for term in terms))
         stmt = stmt.where(vector.op("@@")(tsquery))
         name_rank = func.ts_rank(func.to_tsvector(config, model.name_key), tsquery)
-        rank = -(name_rank * NAME_WEIGHT + func.ts_rank(vector, tsquery))
+        rank: ColumnElement[Any] = -(name_rank * NAME_WEIGHT + func.ts_rank(vector, tsquery))
         return stmt, rank
     raise NotImplementedError(f"directory search does not support {dialect!r}")
 
@@ -159,7 +159,7 @@ def _tagged(tag: str) -> ColumnElement[bool]:
     return Organisation.id.in_(select(OrganisationTag.organisation_id).where(OrganisationTag.tag == tag))
 
 
-def organisations_statement(db: Session, filters: OrganisationFilters) -> Select[tuple[Organisation]]:
+def organisations_statement(db: Session, filters: OrganisationFilters) -> Select[Any]:
     """The ordered query behind :func:`search_organisations` (for callers that need the SQL)."""
     stmt = select(Organisation)
     if filters.kind:
@@ -189,7 +189,7 @@ def organisations_statement(db: Session, filters: OrganisationFilters) -> Select
 
 def contacts_statement(
     db: Session, filters: ContactFilters, *, include_unlisted: bool
-) -> Select[tuple[Contact]]:
+) -> Select[Any]:
     """The ordered query behind :func:`search_contacts`."""
     stmt = select(Contact).where(Contact.anonymised_at.is_(None))
     if not include_unlisted:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.accounts.permissions import is_animator_somewhere
@@ -393,7 +393,7 @@ def organisation_contacts(
         .order_by(Contact.name_key, Contact.id)
     )
     if not include_unlisted:
-        visible = Contact.consent_listed.is_(True)
+        visible: ColumnElement[bool] = Contact.consent_listed.is_(True)
         if viewer_contact_id is not None:
             visible = or_(visible, Contact.id == viewer_contact_id)
         stmt = stmt.where(visible)

@@ -261,6 +261,7 @@ def test_import_page_documents_columns_and_checks_a_file(
     client: TestClient, db: Session, people: People
 ) -> None:
     login(client, people.admin)
+    assert 'href="/annuaire/import"' in client.get("/admin/").text
     page = client.get("/annuaire/import")
     assert page.status_code == 200
     for text in (

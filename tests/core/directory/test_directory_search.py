@@ -217,3 +217,12 @@ def test_query_terms_are_plain_words() -> None:
     assert search.query_terms("L'École  d'Art & \"Design\" *") == ["l", "ecole", "d", "art", "design"]
     assert search.query_terms("'&|!:*()") == []
     assert len(search.query_terms(" ".join(f"mot{i}" for i in range(50)))) == search.MAX_TERMS
+
+
+def test_demo_data_is_searchable(demo: object, db: Session) -> None:
+    assert names(db, q="educ")[0] == "Éducation Nationale – circonscription de Villiers-sur-Marne"
+    assert names(db, q="ecole") == ["École élémentaire Jean-Renoir"]
+    assert "Valophis Habitat" in names(db, q="bailleur")  # the kind's label is in the document
+    people = search.search_contacts(db, ContactFilters(q="valophis"))
+    assert [c.last_name for c in people.items] == ["Saïdi"]
+    assert search.search_contacts(db, ContactFilters(q="saidi")).total == 1
