@@ -77,6 +77,7 @@ def test_anonymous_visitors_search_and_filter_organisations(client: TestClient, 
         {"q": "'&|!:*()"},
         {"q": "x" * 5000},
         {"q": HOSTILE},
+        {"q": "\x00"},
     ],
 )
 def test_odd_query_strings_still_give_the_list(client: TestClient, params: dict[str, str]) -> None:
@@ -319,6 +320,22 @@ def test_bad_organisation_form_keeps_values_and_writes_nothing(
     assert 'aria-describedby="email-error"' in response.text and 'aria-invalid="true"' in response.text
     assert count(db, Organisation) == 0
     assert audit_actions(db) == before
+
+
+def test_control_characters_are_dropped_not_fatal(client: TestClient, db: Session, people: People) -> None:
+    login(client, people.admin)
+    response = post_form(
+        client, "/annuaire/organisations/nouvelle", {"name": "Asso\x00ciation\x1b", "city": "a\tb"}
+    )
+    assert response.status_code == 200
+    fresh(db)
+    names = db.scalars(select(Organisation.name)).all()
+    assert names == ["Association"]
+    long_contact = post_form(
+        client, "/annuaire/contacts/nouveau", {"last_name": "N" * 101, "function": "F" * 201}
+    )
+    assert long_contact.status_code == 400
+    assert set(field_errors(long_contact.text)) == {"last_name", "function"}
 
 
 def test_duplicate_organisation_needs_a_confirmation(client: TestClient, db: Session, people: People) -> None:
