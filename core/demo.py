@@ -17,7 +17,9 @@ from core.accounts import services as accounts
 from core.accounts.models import User
 from core.accounts.passwords import hash_password
 from core.directory.models import Affiliation, Contact, Organisation, OrganisationTag
-from core.directory.normalise import fold, name_key
+from core.directory.normalise import contact_name_key, name_key
+from core.directory.search import organisation_document
+from core.directory.services import refresh_contact_documents
 from core.plugins import Hooks
 from core.spaces import services as spaces
 from core.spaces.models import ANIMATOR, MEMBER
@@ -152,10 +154,6 @@ def contact_by_email(session: Session, email: str) -> Contact | None:
     return session.scalar(select(Contact).where(Contact.email == email))
 
 
-def _org_search_doc(org: Organisation, tags: list[str]) -> str:
-    return fold(" ".join([org.name, org.city, org.description, org.commitments]))
-
-
 def _ensure_organisation(session: Session, spec: DemoOrg) -> Organisation:
     org = organisation_by_name(session, spec.name)
     if org is None:
@@ -172,7 +170,7 @@ def _ensure_organisation(session: Session, spec: DemoOrg) -> Organisation:
         )
         tags = [f"pillar:{p}" for p in spec.pillars] + [f"theme:{t}" for t in spec.themes]
         org.tags = [OrganisationTag(tag=t) for t in tags]
-        org.search_doc = _org_search_doc(org, tags)
+        org.search_doc = organisation_document(org)
         session.add(org)
         session.flush()
     return org
@@ -185,15 +183,17 @@ def _ensure_person(session: Session, spec: DemoPerson) -> Contact:
         contact = Contact(
             first_name=spec.first,
             last_name=spec.last,
+            name_key=contact_name_key(spec.first, spec.last),
             email=spec.email,
             function=spec.function,
             consent_listed=True,
-            search_doc=fold(f"{spec.first} {spec.last} {spec.function}"),
         )
         session.add(contact)
         session.flush()
         if org is not None:
             session.add(Affiliation(contact_id=contact.id, organisation_id=org.id, role=spec.function))
+        # the same search document as the directory services build
+        refresh_contact_documents(session, [contact])
     if spec.account and accounts.get_user_by_email(session, spec.email) is None:
         user = accounts.create_user(
             session, spec.email, None, f"{spec.first} {spec.last}", is_admin=spec.admin, contact_id=contact.id

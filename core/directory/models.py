@@ -28,7 +28,8 @@ class Organisation(Base):
     postcode: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
     website: Mapped[str] = mapped_column(String(500), default="")
-    email: Mapped[str] = mapped_column(String(254), default="")
+    #: indexed to spot probable duplicates on import
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)
     #: E.164, e.g. +33149410000
     phone: Mapped[str] = mapped_column(String(20), default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -70,6 +71,8 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100), default="", info=PERSONAL)
     last_name: Mapped[str] = mapped_column(String(100), info=PERSONAL)
+    #: folded "last first" name: sort order and duplicate detection
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True, info=PERSONAL)
     function: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
     email: Mapped[str] = mapped_column(String(254), default="", index=True, info=PERSONAL)
     phone: Mapped[str] = mapped_column(String(20), default="", info=PERSONAL)

@@ -19,3 +19,8 @@ def fold(text: str) -> str:
 def name_key(name: str) -> str:
     """The key two organisation names share when they are probably the same organisation."""
     return fold(name)
+
+
+def contact_name_key(first_name: str, last_name: str) -> str:
+    """The key of a person's name, family name first: the contacts' sort order and duplicate key."""
+    return fold(f"{last_name} {first_name}")

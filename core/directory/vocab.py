@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from babel.support import LazyProxy
 
 from core.i18n import lazy_gettext as _l
@@ -41,3 +43,32 @@ def pillar_tag(code: str) -> str:
 def theme_tag(code: str) -> str:
     """The tag stored for a cross-cutting theme."""
     return f"theme:{code}"
+
+
+def codes(tags: Iterable[str], family: str) -> list[str]:
+    """The known codes of one family (``"pillar"`` or ``"theme"``) among stored tags, in the
+    vocabulary's order (the order of the contract, whatever the database returns)."""
+    vocabulary = PILLARS if family == "pillar" else THEMES
+    present = set(tags)
+    return [code for code in vocabulary if f"{family}:{code}" in present]
+
+
+def lookup(vocabulary: dict[str, LazyProxy], value: str) -> str | None:
+    """The code that ``value`` names in ``vocabulary``: the code itself or its French label,
+    ignoring case, accents and punctuation ("Bailleur social", "bailleur_social", "Collectivité").
+
+    A label with alternatives ("État / service de l'État") also answers to each of them.
+    """
+    from core import i18n
+    from core.directory.normalise import fold
+
+    wanted = fold(value)
+    if not wanted:
+        return None
+    for code, label in vocabulary.items():
+        with i18n.language("fr"):
+            french = str(label)
+        names = {fold(code), fold(french), *(fold(part) for part in french.split("/"))}
+        if wanted in names:
+            return code
+    return None
