@@ -22,13 +22,11 @@ CORE_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def plugin_migration_dirs(hooks: Hooks) -> list[Path]:
     """The ``migrations`` folder of each enabled plugin that has one."""
-    from core.app import plugin_dir
-
     dirs = []
     for name in hooks.plugin_names():
-        path = plugin_dir(hooks, name) / "migrations"
-        if path.is_dir():
-            dirs.append(path)
+        package_dir = hooks.plugin_dir(name)
+        if package_dir is not None and (package_dir / "migrations").is_dir():
+            dirs.append(package_dir / "migrations")
     return dirs
 
 
