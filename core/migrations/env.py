@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine
 
 import core.models  # noqa: F401 - core tables
 from core.db import Base
+from core.migrate import enabled_plugins_only
 
 config = context.config
 target_metadata = Base.metadata
@@ -65,7 +66,7 @@ def run_migrations() -> None:
                 connection=connection,
                 target_metadata=target_metadata,
                 render_as_batch=connection.dialect.name == "sqlite",
-                include_object=include_object,
+                include_object=enabled_plugins_only(include_object, config.attributes.get("plugins")),
                 compare_type=True,
                 user_module_prefix="core.db.",
             )
