@@ -33,6 +33,12 @@ class CliState:
     def session_factory(self) -> Any:
         return make_session_factory(self.engine)
 
+    def close(self) -> None:
+        """Release the database connections (the process may go on: tests, a shell)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -47,6 +53,7 @@ def cli(click_ctx: click.Context) -> None:
     """Réseau – the collaboration hub of a Contrat de ville partner network."""
     if click_ctx.obj is None:
         click_ctx.obj = CliState(load_settings())
+    click_ctx.call_on_close(click_ctx.obj.close)
     _ensure_data_dir(click_ctx.obj.settings)
 
 

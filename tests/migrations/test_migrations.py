@@ -51,7 +51,9 @@ def test_upgrade_brings_an_empty_database_to_every_head_without_drift(
     assert migrate.current_heads(empty_engine) == script_heads(settings)
     command.check(migrate.alembic_config(settings, engine=empty_engine))  # raises on any drift
     tables = set(inspect(empty_engine).get_table_names())
-    core_tables = {t for t in Base.metadata.tables if not t.startswith(tuple(f"{p}_" for p in BUILTIN_PLUGINS))}
+    core_tables = {
+        t for t in Base.metadata.tables if not t.startswith(tuple(f"{p}_" for p in BUILTIN_PLUGINS))
+    }
     assert core_tables <= tables
 
 
@@ -77,18 +79,40 @@ def test_later_migrations_keep_the_rows_of_an_earlier_schema(
     spaces = Table("spaces", meta, autoload_with=empty_engine)
     now = datetime(2026, 3, 2, 9, tzinfo=UTC).replace(tzinfo=None)
     with empty_engine.begin() as conn:
-        conn.execute(spaces.insert().values(id=1, slug="s", name="S", kind="core.espace", description="",
-                                            is_permanent=True, created_at=now))
-        conn.execute(text("INSERT INTO organisations (id, name, name_key, kind, is_signatory, commitments, address,"
-                          " postcode, city, website, email, phone, description, search_doc, created_at, updated_at)"
-                          " VALUES (1, 'O', 'o', 'autre', false, '', '', '', '', '', '', '', '', '', :t, :t)"),
-                     {"t": now})
-        conn.execute(text("INSERT INTO space_memberships (space_id, role, organisation_id, added_at)"
-                          " VALUES (1, 'core.member', 1, :t)"), {"t": now})
-        conn.execute(text("INSERT INTO resources (space_id, kind, title, description, category, url, filename,"
-                          " stored_name, content_type, size, visibility, created_at)"
-                          " VALUES (1, 'link', 'Charte', '', '', 'https://example.org', '', '', '', 0, 'members', :t)"),
-                     {"t": now})
+        conn.execute(
+            spaces.insert().values(
+                id=1,
+                slug="s",
+                name="S",
+                kind="core.espace",
+                description="",
+                is_permanent=True,
+                created_at=now,
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO organisations (id, name, name_key, kind, is_signatory, commitments, address,"
+                " postcode, city, website, email, phone, description, search_doc, created_at, updated_at)"
+                " VALUES (1, 'O', 'o', 'autre', false, '', '', '', '', '', '', '', '', '', :t, :t)"
+            ),
+            {"t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO space_memberships (space_id, role, organisation_id, added_at)"
+                " VALUES (1, 'core.member', 1, :t)"
+            ),
+            {"t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO resources (space_id, kind, title, description, category, url, filename,"
+                " stored_name, content_type, size, visibility, created_at)"
+                " VALUES (1, 'link', 'Charte', '', '', 'https://example.org', '', '', '', 0, 'members', :t)"
+            ),
+            {"t": now},
+        )
     migrate.upgrade(settings, engine=empty_engine)
     with Session(empty_engine) as session:
         assert session.scalars(select(SpaceMembership.role)).all() == [MEMBER]
@@ -104,8 +128,11 @@ def test_later_migrations_keep_the_rows_of_an_earlier_schema(
 
 def _cli_env(url: str, tmp_path: Path, plugins: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESEAU_")}
-    env.update(RESEAU_DATABASE_URL=url, RESEAU_DATA_DIR=str(tmp_path / "data"),
-               RESEAU_SECRET_KEY="test-secret-key-not-for-production")
+    env.update(
+        RESEAU_DATABASE_URL=url,
+        RESEAU_DATA_DIR=str(tmp_path / "data"),
+        RESEAU_SECRET_KEY="test-secret-key-not-for-production",
+    )
     if plugins is not None:
         env["RESEAU_PLUGINS"] = plugins
     return env
@@ -121,17 +148,32 @@ def _reseau() -> list[str]:
 
 
 @pytest.mark.parametrize("plugins", [None, ""], ids=["default-plugins", "no-plugin"])
-def test_cli_db_upgrade_then_check(empty_db_url: str, empty_engine: Engine, tmp_path: Path,
-                                   plugins: str | None) -> None:
+def test_cli_db_upgrade_then_check(
+    empty_db_url: str, empty_engine: Engine, tmp_path: Path, plugins: str | None
+) -> None:
     env = _cli_env(empty_db_url, tmp_path, plugins)
-    upgrade = subprocess.run([*_reseau(), "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True,
-                             text=True, timeout=300, check=False)
+    upgrade = subprocess.run(
+        [*_reseau(), "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert upgrade.returncode == 0, upgrade.stderr
     assert "Base de données à jour." in upgrade.stdout
     settings = base_settings(empty_db_url, tmp_path, plugins=BUILTIN_PLUGINS if plugins is None else ())
     assert migrate.current_heads(empty_engine) == script_heads(settings)
-    check = subprocess.run([*_reseau(), "db", "check"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                           timeout=300, check=False)
+    check = subprocess.run(
+        [*_reseau(), "db", "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert check.returncode == 0, check.stderr
     assert "Les migrations correspondent aux modèles." in check.stdout
 
@@ -170,7 +212,9 @@ def test_a_plugins_first_revision_starts_its_own_branch(
     migrate.new_revision(settings, "tiers more", branch="tiers", autogenerate=False)
     script = ScriptDirectory.from_config(migrate.alembic_config(settings))
     core_heads = {r.revision for r in script.get_revisions("core@heads") if r is not None}
-    revisions = {r.revision: r for r in script.walk_revisions() if Path(r.path).parent == package / "migrations"}
+    revisions = {
+        r.revision: r for r in script.walk_revisions() if Path(r.path).parent == package / "migrations"
+    }
     assert len(revisions) == 2
     first = next(r for r in revisions.values() if r.down_revision is None)
     second = next(r for r in revisions.values() if r.down_revision is not None)

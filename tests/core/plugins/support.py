@@ -41,9 +41,7 @@ from core.config import BUILTIN_PLUGINS
 from core.plugins import ENTRYPOINT_GROUP, make_plugin_manager
 
 
-def plugin_manager_with(
-    names: Iterable[str] = BUILTIN_PLUGINS, **plugins: object
-) -> pluggy.PluginManager:
+def plugin_manager_with(names: Iterable[str] = BUILTIN_PLUGINS, **plugins: object) -> pluggy.PluginManager:
     """A plugin manager with the built-in plugins ``names`` plus ``plugins`` (name → object).
 
     Checked like the real one (``check_pending``), so a misspelled test hookimpl fails too.

@@ -63,7 +63,9 @@ def test_hook_register_routes_mounts_them_under_the_plugin_name(make_app: Any) -
     @page
     def hello(ctx: RequestContext) -> Response:
         one = ctx.db.scalar(select(func.count()).select_from(Space))
-        return PlainTextResponse(f"{ctx.url_for('sample:hello')} {ctx.url_for('sample:item', number=7)} {one}")
+        return PlainTextResponse(
+            f"{ctx.url_for('sample:hello')} {ctx.url_for('sample:item', number=7)} {one}"
+        )
 
     @page
     def item(ctx: RequestContext) -> Response:
@@ -97,13 +99,19 @@ def test_hook_register_space_kinds_are_offered_and_used(make_app: Any, db: Sessi
     app = make_app(plugin_manager=plugin_manager_with(sample=Sample()))
     kinds = app.state.reseau.registry.space_kinds
     assert kinds["sample.atelier"].label == "Atelier échantillon"
-    assert list(kinds)[0] == "core.espace" and list(kinds)[-1] == "sample.atelier"
+    assert list(kinds)[::len(kinds) - 1] == ["core.espace", "sample.atelier"]  # core first, then plugins
     _load_demo(app)
     with TestClient(app) as client:
         login(client, "camille.martin@example.org")
-        assert '<option value="sample.atelier">Atelier échantillon</option>' in client.get("/espaces/nouveau").text
-        created = post_form(client, "/espaces/nouveau", {"name": "Atelier test", "kind": "sample.atelier",
-                                                         "duration": "permanent", "pillar": ""})
+        assert (
+            '<option value="sample.atelier">Atelier échantillon</option>'
+            in client.get("/espaces/nouveau").text
+        )
+        created = post_form(
+            client,
+            "/espaces/nouveau",
+            {"name": "Atelier test", "kind": "sample.atelier", "duration": "permanent", "pillar": ""},
+        )
         assert created.status_code == 200
         listing = text(client.get("/espaces/"))
         assert "Atelier échantillon</h2>" in listing and "Un atelier pour les tests." in listing
@@ -126,8 +134,9 @@ def test_hook_register_space_roles_can_be_given(make_app: Any, db: Session) -> N
         login(client, "camille.martin@example.org")
         page_html = client.get(f"{TEAM}/membres", params={"q": "roux"}).text
         assert '<option value="sample.referent">Référent·e échantillon</option>' in page_html
-        added = post_form(client, f"{TEAM}/membres/ajouter", {"holder": f"contact:{julien.id}",
-                                                              "role": "sample.referent"})
+        added = post_form(
+            client, f"{TEAM}/membres/ajouter", {"holder": f"contact:{julien.id}", "role": "sample.referent"}
+        )
         assert "Julien Roux a été ajouté·e : Référent·e échantillon." in text(added)
         assert "<h3>Référent·e échantillon</h3>" in client.get(TEAM).text
 
@@ -163,7 +172,10 @@ def test_hook_register_permissions_are_granted_by_their_roles(make_app: Any, db:
     spaces.add_membership(db, team, "sample.editor", contact_id=julien.id)
     other = spaces.ensure_space(db, "autre", "Autre", "core.espace")
     db.commit()
-    julien_user, isabelle = demo_user(db, "julien.roux@example.org"), demo_user(db, "isabelle.moreau@example.org")
+    julien_user, isabelle = (
+        demo_user(db, "julien.roux@example.org"),
+        demo_user(db, "isabelle.moreau@example.org"),
+    )
     assert has_permission(db, registry, julien_user, "sample.edit", team.id)
     assert not has_permission(db, registry, julien_user, "sample.edit", other.id)
     assert not has_permission(db, registry, isabelle, "sample.edit", team.id)
@@ -249,7 +261,9 @@ def test_hook_demo_data_runs_inside_reseau_demo(
             # called after the core's demo data exists, in the same transaction
             calls.append(("demo", {"session": session, "team": spaces.get_by_slug(session, "equipe-projet")}))
             if organisation_by_name(session, "Association échantillon") is None:
-                session.add(Organisation(name="Association échantillon", name_key=name_key("Association échantillon")))
+                session.add(
+                    Organisation(name="Association échantillon", name_key=name_key("Association échantillon"))
+                )
 
     fake_entry_points(monkeypatch, sample=Sample())
     _cli_env(monkeypatch, settings, tmp_path, "sample")
@@ -257,7 +271,9 @@ def test_hook_demo_data_runs_inside_reseau_demo(
     _run_cli(["demo"])
     assert len(calls) == 2
     assert all(isinstance(c[1]["session"], Session) and c[1]["team"] is not None for c in calls)
-    count = select(func.count()).select_from(Organisation).where(Organisation.name == "Association échantillon")
+    count = (
+        select(func.count()).select_from(Organisation).where(Organisation.name == "Association échantillon")
+    )
     assert db.scalar(count) == 1
 
 
@@ -273,15 +289,20 @@ def test_hook_nav_items_appear_in_order_for_whom_they_are_meant(
             calls.append(("nav", {"ctx": ctx}))
             if ctx.user is None:
                 return []
-            return [NavItem("sample.nav", "Échantillon", ctx.url_for("spaces:list") + "?echantillon", order=15)]
+            return [
+                NavItem("sample.nav", "Échantillon", ctx.url_for("spaces:list") + "?echantillon", order=15)
+            ]
 
     with registered(app, Sample(), "sample"):
         anonymous = client.get("/").text
         assert "Échantillon" not in anonymous
         login(client, "julien.roux@example.org")
         html = client.get("/").text
-    assert isinstance(calls[0][1]["ctx"], RequestContext) and calls[-1][1]["ctx"].user.email == "julien.roux@example.org"
-    nav = html[html.index('<nav class="main-nav"'):html.index("</nav>")]
+    assert (
+        isinstance(calls[0][1]["ctx"], RequestContext)
+        and calls[-1][1]["ctx"].user.email == "julien.roux@example.org"
+    )
+    nav = html[html.index('<nav class="main-nav"') : html.index("</nav>")]
     assert nav.index(">Annuaire<") < nav.index(">Échantillon<") < nav.index(">Espaces<")
     assert '<a href="/espaces/?echantillon">Échantillon</a>' in nav
     # unregistered after the block
@@ -322,7 +343,11 @@ def test_hook_space_panels_render_on_the_space_page_in_order(
                 calls.append((key, {"ctx": ctx, "space": space}))
                 if space.kind != "core.espace":
                     return []
-                return [Panel(f"{key}.panel", f"Panneau {key} de {space.name}", Markup(f"<p>{key}</p>"), order=order)]
+                return [
+                    Panel(
+                        f"{key}.panel", f"Panneau {key} de {space.name}", Markup(f"<p>{key}</p>"), order=order
+                    )
+                ]
 
         return Sample()
 
@@ -349,11 +374,15 @@ def test_hook_partner_panels_receive_the_organisation_or_the_contact(
 
     class Sample:
         @hookimpl
-        def reseau_partner_panels(self, ctx: RequestContext, organisation: Organisation | None,
-                                  contact: Any) -> list[Panel]:
+        def reseau_partner_panels(
+            self, ctx: RequestContext, organisation: Organisation | None, contact: Any
+        ) -> list[Panel]:
             calls.append(("partner", {"organisation": organisation, "contact": contact}))
             name = organisation.name if organisation else contact.full_name
-            return [Panel("sample.z", "Z", Markup("<b>z</b>"), order=90), Panel("sample.a", "Fiche", escape(name), order=10)]
+            return [
+                Panel("sample.z", "Z", Markup("<b>z</b>"), order=90),
+                Panel("sample.a", "Fiche", escape(name), order=10),
+            ]
 
         @hookimpl
         def reseau_register_routes(self) -> list[Route]:
@@ -367,7 +396,10 @@ def test_hook_partner_panels_receive_the_organisation_or_the_contact(
     with TestClient(app) as client:
         assert client.get(f"/sample/organisation/{org.id}").text == "Fiche: Adoma | Z: <b>z</b>"
         assert client.get(f"/sample/contact/{lea.id}").text == "Fiche: Léa Nguyen | Z: <b>z</b>"
-    assert [(c[1]["organisation"] is None, c[1]["contact"] is None) for c in calls] == [(False, True), (True, False)]
+    assert [(c[1]["organisation"] is None, c[1]["contact"] is None) for c in calls] == [
+        (False, True),
+        (True, False),
+    ]
 
 
 def _load_demo(app: Starlette) -> None:

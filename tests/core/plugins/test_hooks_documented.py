@@ -62,7 +62,9 @@ def code_signature(fn: Callable[..., Any]) -> Signature:
     sig = inspect.signature(fn)
     params = []
     for param in sig.parameters.values():
-        assert param.annotation is not inspect.Parameter.empty, f"{fn.__name__}: untyped parameter {param.name}"
+        assert param.annotation is not inspect.Parameter.empty, (
+            f"{fn.__name__}: untyped parameter {param.name}"
+        )
         assert param.default is inspect.Parameter.empty, f"{fn.__name__}: {param.name} has a default"
         params.append((param.name, _normal(str(param.annotation))))
     assert sig.return_annotation is not inspect.Signature.empty, f"{fn.__name__}: no return annotation"
@@ -74,7 +76,7 @@ def doc_sections(markdown: str) -> dict[str, str]:
     sections: dict[str, str] = {}
     for match in _SECTION.finditer(markdown):
         following = _ANY_H2.search(markdown, match.end())
-        sections[match.group(1)] = markdown[match.end():following.start() if following else len(markdown)]
+        sections[match.group(1)] = markdown[match.end() : following.start() if following else len(markdown)]
     return sections
 
 
@@ -177,7 +179,7 @@ def test_every_hook_has_a_test() -> None:
 
 # ----------------------------------------------------- the checks fail when they should (self-test)
 
-FAKE_DOCS = '''
+FAKE_DOCS = """
 # Hooks
 
 ## `reseau_widgets`
@@ -195,7 +197,7 @@ def reseau_register_gadgets() -> list[Gadget]:
 ```
 
 Return the gadgets.
-'''
+"""
 
 
 def _spec(source: str) -> Callable[..., Any]:
@@ -206,7 +208,9 @@ def _spec(source: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
-WIDGETS = 'def reseau_widgets(ctx: RequestContext, space: Space|None) -> list[Panel]:\n    """Return widgets."""\n'
+WIDGETS = (
+    'def reseau_widgets(ctx: RequestContext, space: Space|None) -> list[Panel]:\n    """Return widgets."""\n'
+)
 GADGETS = 'def reseau_register_gadgets() -> list[Gadget]:\n    """Return the gadgets."""\n'
 
 
@@ -215,18 +219,19 @@ def test_meta_accepts_matching_docs() -> None:
     assert documentation_problems(specs, FAKE_DOCS) == []
 
 
+DOC = '\n    """Return widgets."""\n'
+HEAD = "def reseau_widgets(ctx: RequestContext"
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
         ('def reseau_gizmos() -> None:\n    """Gizmos."""\n', "no '## `reseau_gizmos`' section"),
-        ('def reseau_widgets(ctx: RequestContext) -> list[Panel]:\n    """Return widgets."""\n', "docs say"),
-        ('def reseau_widgets(ctx: RequestContext, space: Space) -> list[Panel]:\n    """Return widgets."""\n',
-         "code says (ctx: RequestContext, space: Space)"),
-        ('def reseau_widgets(ctx: RequestContext, space: Space | None) -> list[NavItem]:\n    """Return widgets."""\n',
-         "-> list[NavItem]"),
-        ("def reseau_widgets(ctx: RequestContext, space: Space | None) -> list[Panel]:\n    pass\n", "no docstring"),
-        ('def reseau_widgets(ctx: RequestContext, space: Space | None) -> list[Panel]:\n    """Other text."""\n',
-         "does not start from the hookspec's docstring"),
+        (f"{HEAD}) -> list[Panel]:{DOC}", "docs say"),
+        (f"{HEAD}, space: Space) -> list[Panel]:{DOC}", "code says (ctx: RequestContext, space: Space)"),
+        (f"{HEAD}, space: Space | None) -> list[NavItem]:{DOC}", "-> list[NavItem]"),
+        (f"{HEAD}, space: Space | None) -> list[Panel]:\n    pass\n", "no docstring"),
+        (f'{HEAD}, space: Space | None) -> list[Panel]:\n    """Other text."""\n', "does not start from"),
     ],
 )
 def test_meta_detects_undocumented_or_mismatched_hooks(source: str, expected: str) -> None:
@@ -244,8 +249,16 @@ def test_meta_detects_stale_sections() -> None:
 
 def test_meta_detects_unhooks_with_tests() -> None:
     hooks = ["reseau_nav_items", "reseau_nav_items_extra", "reseau_space_panels"]
-    found = hooks_with_tests(hooks, ["test_hook_nav_items", "test_hook_nav_items_extra_sorted", "test_hooks_other",
-                                 "test_hook_space_panelsx", "test_space_panels"])
+    found = hooks_with_tests(
+        hooks,
+        [
+            "test_hook_nav_items",
+            "test_hook_nav_items_extra_sorted",
+            "test_hooks_other",
+            "test_hook_space_panelsx",
+            "test_space_panels",
+        ],
+    )
     assert found == {
         "reseau_nav_items": ["test_hook_nav_items"],
         "reseau_nav_items_extra": ["test_hook_nav_items_extra_sorted"],

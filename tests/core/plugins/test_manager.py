@@ -45,7 +45,12 @@ def test_builtins_register_by_name_in_a_stable_order() -> None:
         assert pm.get_plugin("core") is core.corehooks
         # declarations follow the same order whatever the registration order
         assert [k.name.split(".")[0] for k in hooks.space_kinds()] == [
-            "core", "groupes_techniques", "groupes_techniques", "club_economie", "unite_formation", "acces_services"
+            "core",
+            "groupes_techniques",
+            "groupes_techniques",
+            "club_economie",
+            "unite_formation",
+            "acces_services",
         ]
 
 
@@ -69,7 +74,9 @@ def test_plugin_info_comes_from_the_packages() -> None:
         (" groupes_techniques , club_economie ,", ("groupes_techniques", "club_economie")),
     ],
 )
-def test_load_settings_reads_reseau_plugins(raw: str | None, expected: tuple[str, ...] | None, tmp_path: Path) -> None:
+def test_load_settings_reads_reseau_plugins(
+    raw: str | None, expected: tuple[str, ...] | None, tmp_path: Path
+) -> None:
     env = {"RESEAU_DATA_DIR": str(tmp_path), "RESEAU_SECRET_KEY": "x" * 40}
     if raw is not None:
         env["RESEAU_PLUGINS"] = raw
@@ -91,7 +98,9 @@ def test_unknown_plugin_is_a_clear_error(tmp_path: Path) -> None:
     message = re.escape("unknown plugin(s) in RESEAU_PLUGINS: club_economy (available: groupes_techniques,")
     with pytest.raises(PluginError, match=message):
         make_plugin_manager(["club_economy"])
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", plugins=("club_economy",), load_entrypoints=False)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/x.db", plugins=("club_economy",), load_entrypoints=False
+    )
     with pytest.raises(PluginError, match="club_economy"):
         create_app(settings)
 
@@ -117,7 +126,7 @@ def test_unknown_plugin_stops_the_cli_with_the_message(
 class CountingEntryPoint(FakeEntryPoint):
     """Counts the loads, to prove that a blocked plugin is never imported."""
 
-    loads: list[str] = []  # noqa: RUF012 - shared on purpose, reset by each test
+    loads: list[str] = []
 
     def load(self) -> object:
         CountingEntryPoint.loads.append(self.name)
@@ -204,7 +213,10 @@ def declaring(*kinds: SpaceKind) -> object:
         ((SpaceKind("tiers", "x"),), "must be named 'tiers.<name>'"),
         ((SpaceKind("tiers.", "x"),), "must be named 'tiers.<name>'"),
         ((SpaceKind("atelier", "x"),), "must be named 'tiers.<name>'"),
-        ((SpaceKind("tiers.atelier", "x"), SpaceKind("tiers.atelier", "y")), "'tiers.atelier' declared twice"),
+        (
+            (SpaceKind("tiers.atelier", "x"), SpaceKind("tiers.atelier", "y")),
+            "'tiers.atelier' declared twice",
+        ),
     ],
 )
 def test_declared_names_are_namespaced_and_unique(kinds: tuple[SpaceKind, ...], message: str) -> None:
@@ -216,7 +228,9 @@ def test_declared_names_are_namespaced_and_unique(kinds: tuple[SpaceKind, ...], 
 
 
 def test_namespaced_declarations_are_accepted() -> None:
-    hooks = Hooks(plugin_manager_with((), tiers=declaring(SpaceKind("tiers.atelier", "x"), SpaceKind("tiers.a.b", "y"))))
+    hooks = Hooks(
+        plugin_manager_with((), tiers=declaring(SpaceKind("tiers.atelier", "x"), SpaceKind("tiers.a.b", "y")))
+    )
     assert [k.name for k in hooks.space_kinds()] == ["core.espace", "tiers.atelier", "tiers.a.b"]
 
 
@@ -235,9 +249,14 @@ def test_cli_commands_are_named_after_their_plugin(names: tuple[str, ...]) -> No
     assert [c.name for c in hooks.cli_commands()] == list(names)
 
 
-@pytest.mark.parametrize(("names", "message"), [(("demo",), "must be named 'tiers'"),
-                                                  (("tiersx",), "must be named"),
-                                                  (("tiers", "tiers"), "declared twice")])
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (("demo",), "must be named 'tiers'"),
+        (("tiersx",), "must be named"),
+        (("tiers", "tiers"), "declared twice"),
+    ],
+)
 def test_cli_commands_of_another_name_are_refused(names: tuple[str, ...], message: str) -> None:
     with pytest.raises(PluginError, match=message):
         Hooks(plugin_manager_with((), tiers=commands(*names))).cli_commands()
@@ -290,7 +309,12 @@ def test_contributions_are_sorted_by_order_whatever_the_registration_order() -> 
 def test_core_contributions_go_through_the_same_sorting() -> None:
     ctx: Any = SimpleNamespace(user=None, url_for=lambda name, **params: f"/{name}")
     pm = plugin_manager_with((), tiers=contributing("tiers.first", -1))
-    assert [i.key for i in Hooks(pm).nav_items(ctx)] == ["tiers.first", "core.home", "core.directory", "core.spaces"]
+    assert [i.key for i in Hooks(pm).nav_items(ctx)] == [
+        "tiers.first",
+        "core.home",
+        "core.directory",
+        "core.spaces",
+    ]
 
 
 def test_pm_hook_is_used_only_by_the_facade() -> None:

@@ -63,10 +63,19 @@ def create_form(**changes: str) -> dict[str, str]:
 def test_list_groups_open_spaces_by_kind_and_shows_closed_ones_apart(client: TestClient, db: Session) -> None:
     db.add_all(
         [
-            Space(slug="atelier", name="Atelier mobilité", kind="core.espace", is_permanent=False,
-                  ends_on=date(2026, 6, 30)),
-            Space(slug="ancien", name="Ancien comité", kind="groupes_techniques.comite",
-                  closed_at=datetime(2026, 1, 5, 10, tzinfo=UTC)),
+            Space(
+                slug="atelier",
+                name="Atelier mobilité",
+                kind="core.espace",
+                is_permanent=False,
+                ends_on=date(2026, 6, 30),
+            ),
+            Space(
+                slug="ancien",
+                name="Ancien comité",
+                kind="groupes_techniques.comite",
+                closed_at=datetime(2026, 1, 5, 10, tzinfo=UTC),
+            ),
             Space(slug="orphelin", name="Espace d'un module retiré", kind="retire.truc"),
         ]
     )
@@ -111,8 +120,13 @@ def test_detail_shows_members_only_to_signed_in_users(client: TestClient, db: Se
     login(client, "julien.roux@example.org")
     html = client.get(TEAM).text
     animators, members = html.split("<h3>Animateur·rice</h3>")[1].split("<h3>Membre</h3>")
-    assert "Camille Martin" in animators and "Nadia Benali, Déléguée du préfet – Préfecture du Val-de-Marne" in animators
-    assert "Isabelle Moreau" in members and "Valophis Habitat" in members and "toute l'organisation" in members
+    assert (
+        "Camille Martin" in animators
+        and "Nadia Benali, Déléguée du préfet – Préfecture du Val-de-Marne" in animators
+    )
+    assert (
+        "Isabelle Moreau" in members and "Valophis Habitat" in members and "toute l'organisation" in members
+    )
     # julien may not manage: no management links
     assert "Gérer les membres" not in html and "Modifier l'espace" not in html
 
@@ -204,7 +218,9 @@ def test_html_in_every_text_field_is_rendered_escaped(client: TestClient, db: Se
     login(client, "camille.martin@example.org")
     script = '<script>alert("x")</script>'
     response = post_form(
-        client, "/espaces/nouveau", create_form(name=f"Groupe {script}", description=f"{script}\n\n<b>gras</b>")
+        client,
+        "/espaces/nouveau",
+        create_form(name=f"Groupe {script}", description=f"{script}\n\n<b>gras</b>"),
     )
     assert response.status_code == 200
     for page in (response.text, client.get("/espaces/").text):
@@ -241,7 +257,10 @@ def test_admin_edits_a_space_and_the_slug_stays(client: TestClient, db: Session)
     team = space(db, "equipe-projet")
     assert team is not None
     assert (team.name, team.is_permanent, team.ends_on, team.pillar) == (
-        "Équipe projet (MOUS)", False, date(2026, 12, 31), None
+        "Équipe projet (MOUS)",
+        False,
+        date(2026, 12, 31),
+        None,
     )
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "spaces.space.updated")).one()
     assert entry.changes["name"] == ["Équipe projet du Contrat de ville", "Équipe projet (MOUS)"]
@@ -302,7 +321,11 @@ def test_a_space_with_meetings_is_never_deleted(client: TestClient, db: Session)
     team = space(db, "equipe-projet")
     assert team is not None
     start = datetime(2026, 3, 10, 13, tzinfo=UTC)
-    db.add(Meeting(space_id=team.id, title="Comité technique", starts_at=start, ends_at=start + timedelta(hours=2)))
+    db.add(
+        Meeting(
+            space_id=team.id, title="Comité technique", starts_at=start, ends_at=start + timedelta(hours=2)
+        )
+    )
     db.commit()
     login(client, "camille.martin@example.org")
     confirm = client.get(f"{TEAM}/supprimer")
@@ -330,7 +353,10 @@ def test_members_page_is_for_admins_and_the_space_animators(client: TestClient) 
         login(client, email)
         assert client.get(members).status_code == status, email
         if status == 403:
-            assert post_form(client, f"{members}/ajouter", {"holder": "contact:1", "role": MEMBER}).status_code == 403
+            assert (
+                post_form(client, f"{members}/ajouter", {"holder": "contact:1", "role": MEMBER}).status_code
+                == 403
+            )
 
 
 def test_animator_finds_a_contact_without_javascript_and_adds_them(client: TestClient, db: Session) -> None:
@@ -344,7 +370,7 @@ def test_animator_finds_a_contact_without_javascript_and_adds_them(client: TestC
     assert '<option value="core.animator">' in text(page)
     # who already holds a role is marked
     marked = text(client.get(f"{TEAM}/membres", params={"q": "benali"}))
-    assert "Préfecture du Val-de-Marne <span class=\"meta\">(déjà : Animateur·rice)</span>" in marked
+    assert 'Préfecture du Val-de-Marne <span class="meta">(déjà : Animateur·rice)</span>' in marked
     response = post_form(
         client, f"{TEAM}/membres/ajouter", {"holder": f"contact:{lea.id}", "role": MEMBER, "q": "lea"}
     )
@@ -359,7 +385,12 @@ def test_animator_finds_a_contact_without_javascript_and_adds_them(client: TestC
     # adding again changes nothing
     again = post_form(client, f"{TEAM}/membres/ajouter", {"holder": f"contact:{lea.id}", "role": MEMBER})
     assert "Léa Nguyen avait déjà ce rôle : Membre." in text(again)
-    assert db.scalar(select(func.count()).select_from(SpaceMembership).where(SpaceMembership.contact_id == lea.id)) == 1
+    assert (
+        db.scalar(
+            select(func.count()).select_from(SpaceMembership).where(SpaceMembership.contact_id == lea.id)
+        )
+        == 1
+    )
 
 
 def test_whole_organisations_join_as_members_only(client: TestClient, db: Session) -> None:
@@ -368,8 +399,11 @@ def test_whole_organisations_join_as_members_only(client: TestClient, db: Sessio
     login(client, "camille.martin@example.org")
     page = client.get(f"{TEAM}/membres", params={"q": "allocations"})
     assert f'value="organisation:{org.id}"' in text(page)
-    refused = post_form(client, f"{TEAM}/membres/ajouter", {"holder": f"organisation:{org.id}", "role": ANIMATOR,
-                                                             "q": "allocations"})
+    refused = post_form(
+        client,
+        f"{TEAM}/membres/ajouter",
+        {"holder": f"organisation:{org.id}", "role": ANIMATOR, "q": "allocations"},
+    )
     assert refused.status_code == 400
     assert "Une organisation ne peut être que membre" in text(refused)
     assert f'value="organisation:{org.id}" checked' in text(refused)  # the choice is kept
@@ -432,7 +466,7 @@ def test_remove_a_membership(client: TestClient, db: Session) -> None:
     row_id = db.scalars(select(SpaceMembership.id).where(SpaceMembership.contact_id == isabelle.id)).one()
     login(client, "nadia.benali@example.org")
     page = client.get(f"{TEAM}/membres").text
-    assert "Retirer<span class=\"visually-hidden\"> Isabelle Moreau (Membre)</span>" in page
+    assert 'Retirer<span class="visually-hidden"> Isabelle Moreau (Membre)</span>' in page
     response = post_form(client, f"{TEAM}/membres/{row_id}/retirer")
     assert response.status_code == 200
     assert "Isabelle Moreau a été retiré·e de l'espace." in text(response)
@@ -443,7 +477,9 @@ def test_remove_a_membership(client: TestClient, db: Session) -> None:
     assert post_form(client, f"{TEAM}/membres/{row_id}/retirer").status_code == 404
 
 
-def test_a_membership_of_another_space_cannot_be_removed_through_this_one(client: TestClient, db: Session) -> None:
+def test_a_membership_of_another_space_cannot_be_removed_through_this_one(
+    client: TestClient, db: Session
+) -> None:
     other = Space(slug="autre", name="Autre espace", kind="core.espace")
     db.add(other)
     db.flush()
@@ -459,7 +495,9 @@ def test_a_membership_of_another_space_cannot_be_removed_through_this_one(client
     assert db.get(SpaceMembership, row.id) is not None
 
 
-def test_an_animator_who_removes_their_own_role_lands_on_the_space_page(client: TestClient, db: Session) -> None:
+def test_an_animator_who_removes_their_own_role_lands_on_the_space_page(
+    client: TestClient, db: Session
+) -> None:
     nadia = contact_by_email(db, "nadia.benali@example.org")
     assert nadia is not None
     row = db.scalars(select(SpaceMembership).where(SpaceMembership.contact_id == nadia.id)).one()

@@ -24,8 +24,13 @@ ROLES = (ANIMATOR, MEMBER, "unite_formation.trainer")
 def contact(db: Session, first: str, last: str, function: str = "", email: str = "") -> Contact:
     from core.directory.normalise import fold
 
-    person = Contact(first_name=first, last_name=last, function=function, email=email,
-                     search_doc=fold(f"{first} {last} {function}"))
+    person = Contact(
+        first_name=first,
+        last_name=last,
+        function=function,
+        email=email,
+        search_doc=fold(f"{first} {last} {function}"),
+    )
     db.add(person)
     db.flush()
     return person
@@ -68,9 +73,13 @@ def test_slugify_keeps_long_names_short_and_whole_words() -> None:
 
 
 def test_unique_slug_appends_a_number_and_avoids_page_names(db: Session) -> None:
-    db.add_all([Space(slug="atelier", name="a", kind="core.espace"),
-                Space(slug="atelier-2", name="b", kind="core.espace"),
-                Space(slug="atelier-mobilite", name="c", kind="core.espace")])
+    db.add_all(
+        [
+            Space(slug="atelier", name="a", kind="core.espace"),
+            Space(slug="atelier-2", name="b", kind="core.espace"),
+            Space(slug="atelier-mobilite", name="c", kind="core.espace"),
+        ]
+    )
     db.flush()
     assert services.unique_slug(db, "Atelier") == "atelier-3"
     assert services.unique_slug(db, "Atelier jeunesse") == "atelier-jeunesse"
@@ -89,7 +98,11 @@ def test_unique_slug_appends_a_number_and_avoids_page_names(db: Session) -> None
         (SpaceValues("Atelier", "core.espace", description="d" * 10_001), "description", "10000"),
         (SpaceValues("Atelier", "core.espace", pillar="inconnu"), "pillar", "pilier"),
         (SpaceValues("Atelier", "core.espace", is_permanent=False), "ends_on", "date de fin"),
-        (SpaceValues("Atelier", "core.espace", is_permanent=False, ends_on=date(2026, 3, 1)), "ends_on", "passée"),
+        (
+            SpaceValues("Atelier", "core.espace", is_permanent=False, ends_on=date(2026, 3, 1)),
+            "ends_on",
+            "passée",
+        ),
     ],
 )
 def test_validate_values_refuses_with_the_field_and_a_french_message(
@@ -114,9 +127,20 @@ def test_create_update_close_reopen_are_audited(db: Session) -> None:
     changes = services.update_space(
         db, None, space, SpaceValues("Atelier mobilité", "groupes_techniques.groupe", "Se déplacer"), KINDS
     )
-    assert changes == {"kind": ["core.espace", "groupes_techniques.groupe"], "description": ["", "Se déplacer"]}
-    assert services.update_space(db, None, space, SpaceValues("Atelier mobilité", "groupes_techniques.groupe",
-                                                              "Se déplacer"), KINDS) == {}
+    assert changes == {
+        "kind": ["core.espace", "groupes_techniques.groupe"],
+        "description": ["", "Se déplacer"],
+    }
+    assert (
+        services.update_space(
+            db,
+            None,
+            space,
+            SpaceValues("Atelier mobilité", "groupes_techniques.groupe", "Se déplacer"),
+            KINDS,
+        )
+        == {}
+    )
     at = datetime(2026, 3, 2, 9, tzinfo=UTC)
     services.close_space(db, None, space, at)
     services.close_space(db, None, space, datetime(2026, 4, 1, tzinfo=UTC))  # already closed: kept
@@ -126,8 +150,12 @@ def test_create_update_close_reopen_are_audited(db: Session) -> None:
     services.reopen_space(db, None, space)
     assert space.closed_at is None
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-    assert actions == ["spaces.space.created", "spaces.space.updated", "spaces.space.closed",
-                       "spaces.space.reopened"]
+    assert actions == [
+        "spaces.space.created",
+        "spaces.space.updated",
+        "spaces.space.closed",
+        "spaces.space.reopened",
+    ]
     assert db.scalars(select(AuditEntry.actor)).first() == "système"
 
 
@@ -136,7 +164,10 @@ def test_an_old_ad_hoc_space_can_still_be_edited(db: Session) -> None:
         db, None, SpaceValues("Atelier", "core.espace", is_permanent=False, ends_on=date(2025, 6, 30)), KINDS
     )
     services.update_space(
-        db, None, space, SpaceValues("Atelier 2025", "core.espace", is_permanent=False, ends_on=date(2025, 6, 30)),
+        db,
+        None,
+        space,
+        SpaceValues("Atelier 2025", "core.espace", is_permanent=False, ends_on=date(2025, 6, 30)),
         KINDS,
     )
     assert space.name == "Atelier 2025"
@@ -165,11 +196,16 @@ def test_delete_removes_memberships_and_is_audited(db: Session) -> None:
 
 def test_group_by_kind_follows_the_declarations() -> None:
     kinds = {"core.espace": SpaceKind("core.espace", "Espace"), "b.k": SpaceKind("b.k", "B")}
-    spaces = [Space(slug="x", name="X", kind="b.k"), Space(slug="y", name="Y", kind="gone.k"),
-              Space(slug="z", name="Z", kind="core.espace")]
+    spaces = [
+        Space(slug="x", name="X", kind="b.k"),
+        Space(slug="y", name="Y", kind="gone.k"),
+        Space(slug="z", name="Z", kind="core.espace"),
+    ]
     groups = services.group_by_kind(spaces, kinds)
     assert [(g.label, [s.slug for s in g.spaces]) for g in groups] == [
-        ("Espace", ["z"]), ("B", ["x"]), ("Autres espaces", ["y"])
+        ("Espace", ["z"]),
+        ("B", ["x"]),
+        ("Autres espaces", ["y"]),
     ]
 
 
@@ -180,11 +216,13 @@ def test_add_member_rules(db: Session) -> None:
     space = services.create_space(db, None, SpaceValues("Atelier", "core.espace"), KINDS)
     person = contact(db, "Karim", "Haddad", "Formateur")
     org = organisation(db, "Les Clés de l'Avenir")
-    membership, created = services.add_member(db, None, space, "unite_formation.trainer", ROLES,
-                                              contact_id=person.id)
+    membership, created = services.add_member(
+        db, None, space, "unite_formation.trainer", ROLES, contact_id=person.id
+    )
     assert created and membership.role == "unite_formation.trainer"
     assert services.add_member(db, None, space, "unite_formation.trainer", ROLES, contact_id=person.id) == (
-        membership, False
+        membership,
+        False,
     )
     with pytest.raises(SpaceError, match="rôle") as caught:
         services.add_member(db, None, space, "core.admin", ROLES, contact_id=person.id)
@@ -205,11 +243,13 @@ def test_add_member_rules(db: Session) -> None:
         {MEMBER: SpaceRole(MEMBER, "Membre"), ANIMATOR: SpaceRole(ANIMATOR, "Animateur")},
     )
     assert [(g.label, len(g.memberships)) for g in groups] == [("Membre", 1), ("unite_formation.trainer", 1)]
-    assert services.held_roles(groups) == {f"organisation:{org.id}": ["Membre"],
-                                           f"contact:{person.id}": ["unite_formation.trainer"]}
-    assert db.scalars(select(AuditEntry.action).where(AuditEntry.action.startswith("spaces.membership"))).all() == [
-        "spaces.membership.added", "spaces.membership.added"
-    ]
+    assert services.held_roles(groups) == {
+        f"organisation:{org.id}": ["Membre"],
+        f"contact:{person.id}": ["unite_formation.trainer"],
+    }
+    assert db.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.startswith("spaces.membership"))
+    ).all() == ["spaces.membership.added", "spaces.membership.added"]
 
 
 def test_remove_member_only_within_its_space(db: Session) -> None:
@@ -232,7 +272,9 @@ def test_parse_holder(value: str, expected: tuple[int | None, int | None]) -> No
     assert services.parse_holder(value) == expected
 
 
-@pytest.mark.parametrize("value", ["", "contact:", "contact:-1", "user:1", "contact:1;drop", "contact:" + "9" * 19])
+@pytest.mark.parametrize(
+    "value", ["", "contact:", "contact:-1", "user:1", "contact:1;drop", "contact:" + "9" * 19]
+)
 def test_parse_holder_refuses(value: str) -> None:
     with pytest.raises(SpaceError):
         services.parse_holder(value)
