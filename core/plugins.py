@@ -118,13 +118,14 @@ def make_plugin_manager(
     available = list(BUILTIN_PLUGINS)
     if entrypoints:
         for ep in sorted(entry_points(group=ENTRYPOINT_GROUP), key=lambda e: e.name):
-            check_plugin_name(ep.name)
             available.append(ep.name)
+            if names is not None and ep.name not in wanted:
+                if ep.name not in BUILTIN_PLUGINS and ep.name != CORE_PLUGIN:
+                    pm.set_blocked(ep.name)  # left out by RESEAU_PLUGINS: never imported
+                continue
+            check_plugin_name(ep.name)
             if ep.name in BUILTIN_PLUGINS:
                 raise PluginError(f"entry point {ep.name!r} has the name of a built-in plugin")
-            if names is not None and ep.name not in wanted:
-                pm.set_blocked(ep.name)  # left out by RESEAU_PLUGINS: never loaded
-                continue
             pm.register(ep.load(), name=ep.name)
     unknown = [n for n in wanted if not pm.has_plugin(n)]
     if unknown:
@@ -158,7 +159,8 @@ class Hooks:
 
     def plugin_names(self) -> list[str]:
         """Enabled plugins (not the core), built-ins first in their fixed order, then by name."""
-        names = [n for n, _ in self.pm.list_name_plugin() if n != CORE_PLUGIN and n is not None]
+        # blocked names are listed by pluggy with a ``None`` plugin: they are not enabled
+        names = [n for n, p in self.pm.list_name_plugin() if n != CORE_PLUGIN and p is not None]
         order = {n: i for i, n in enumerate(BUILTIN_PLUGINS)}
         return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
@@ -201,7 +203,7 @@ class Hooks:
         for owner in [CORE_PLUGIN, *self.plugin_names()]:
             if owner not in implementers:
                 continue
-            others = [p for n, p in self.pm.list_name_plugin() if n != owner]
+            others = [p for n, p in self.pm.list_name_plugin() if n != owner and p is not None]
             answers = self.pm.subset_hook_caller(hook_name, remove_plugins=others)()
             results.append((owner, [item for answer in answers for item in (answer or [])]))
         return results

@@ -147,33 +147,24 @@ def _reseau() -> list[str]:
     return [found]
 
 
+def _run_reseau(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``reseau`` console script, as an operator would."""
+    return subprocess.run(
+        [*_reseau(), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
 @pytest.mark.parametrize("plugins", [None, ""], ids=["default-plugins", "no-plugin"])
 def test_cli_db_upgrade_then_check(
     empty_db_url: str, empty_engine: Engine, tmp_path: Path, plugins: str | None
 ) -> None:
     env = _cli_env(empty_db_url, tmp_path, plugins)
-    upgrade = subprocess.run(
-        [*_reseau(), "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    upgrade = _run_reseau(["db", "upgrade"], env, tmp_path)
     assert upgrade.returncode == 0, upgrade.stderr
     assert "Base de données à jour." in upgrade.stdout
     settings = base_settings(empty_db_url, tmp_path, plugins=BUILTIN_PLUGINS if plugins is None else ())
     assert migrate.current_heads(empty_engine) == script_heads(settings)
-    check = subprocess.run(
-        [*_reseau(), "db", "check"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    check = _run_reseau(["db", "check"], env, tmp_path)
     assert check.returncode == 0, check.stderr
     assert "Les migrations correspondent aux modèles." in check.stdout
 

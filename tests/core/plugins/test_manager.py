@@ -148,6 +148,10 @@ def test_entry_points_left_out_of_reseau_plugins_are_blocked(monkeypatch: pytest
     pm = make_plugin_manager(["club_economie"], entrypoints=True)
     assert pm.is_blocked("tiers") and not pm.has_plugin("tiers")
     assert CountingEntryPoint.loads == []
+    hooks = Hooks(pm)
+    assert hooks.plugin_names() == ["club_economie"]  # a blocked name is not an enabled plugin
+    assert [i.name for i in hooks.plugin_info()] == ["club_economie"]
+    assert "tiers.atelier" not in {k.name for k in hooks.space_kinds()}
     assert pm.register(Kinds(), name="tiers") is None  # pluggy refuses a blocked name
     assert not pm.has_plugin("tiers")
     make_plugin_manager((), entrypoints=True)
@@ -166,6 +170,10 @@ def test_entry_point_names_must_be_usable_as_prefixes(monkeypatch: pytest.Monkey
     fake_entry_points(monkeypatch, **{name: Kinds()})
     with pytest.raises(PluginError):
         make_plugin_manager(None, entrypoints=True)
+    # left out by RESEAU_PLUGINS, a badly named distribution does not stop the start-up
+    assert Hooks(make_plugin_manager(["acces_services"], entrypoints=True)).plugin_names() == [
+        "acces_services"
+    ]
 
 
 # ------------------------------------------------------------------------------ start-up checks
