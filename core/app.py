@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ import core.models  # noqa: F401 - every core table in Base.metadata
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, utcnow
 from core.declarations import MeetingKind, Permission, SpaceKind, SpaceRole
-from core.plugins import Hooks, make_plugin_manager
+from core.plugins import Hooks, PluginError, make_plugin_manager
 from core.web import errors
 from core.web.context import LoginRequired
 from core.web.middleware import (
@@ -82,11 +81,19 @@ class AppState:
         return self.clock()
 
 
-def plugin_dir(hooks: Hooks, name: str) -> Path:
-    """The package directory of an enabled plugin."""
-    module = hooks.plugin_module(name)
-    package = importlib.import_module(module.__name__.rpartition(".")[0])
-    return Path(package.__file__ or "").resolve().parent
+def plugin_dir(hooks: Hooks, name: str) -> Path | None:
+    """The package directory of an enabled plugin (``None`` for a plugin that is not a package)."""
+    return hooks.plugin_dir(name)
+
+
+def reserved_prefixes(routes: list[BaseRoute]) -> set[str]:
+    """First path segments the core owns (``compte``, ``api``, ``static``…): no plugin may take them."""
+    prefixes = {"static"}
+    for route in routes:
+        segment = getattr(route, "path", "").strip("/").split("/")[0]
+        if segment:
+            prefixes.add(segment)
+    return prefixes
 
 
 def core_routes() -> list[BaseRoute]:
@@ -133,7 +140,7 @@ def create_app(
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
     plugin_names = hooks.plugin_names()
-    plugin_dirs = {name: plugin_dir(hooks, name) for name in plugin_names}
+    plugin_dirs = {name: d for name in plugin_names if (d := plugin_dir(hooks, name)) is not None}
     templates = make_environment(
         [d / "templates" for d in plugin_dirs.values() if (d / "templates").is_dir()]
     )
@@ -148,10 +155,10 @@ def create_app(
     )
 
     routes: list[BaseRoute] = core_routes()
-    taken = {getattr(r, "path", "") for r in routes}
+    reserved = reserved_prefixes(routes)
     for name, plugin_routes in hooks.routes().items():
-        if f"/{name}" in taken:
-            raise ValueError(f"plugin {name!r} cannot replace the core route /{name}")
+        if name in reserved:
+            raise PluginError(f"plugin {name!r} cannot replace the core route /{name}")
         routes.append(Mount(f"/{name}", routes=plugin_routes, name=name))
     for name, directory in plugin_dirs.items():
         if (directory / "static").is_dir():

@@ -5,6 +5,7 @@ Plugins add commands through ``reseau_register_cli_commands``.
 
 from __future__ import annotations
 
+import copy
 import getpass
 import os
 import sys
@@ -32,6 +33,12 @@ class CliState:
     def session_factory(self) -> Any:
         return make_session_factory(self.engine)
 
+    def close(self) -> None:
+        """Release the database connections (the process may go on: tests, a shell)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -46,6 +53,7 @@ def cli(click_ctx: click.Context) -> None:
     """Réseau – the collaboration hub of a Contrat de ville partner network."""
     if click_ctx.obj is None:
         click_ctx.obj = CliState(load_settings())
+    click_ctx.call_on_close(click_ctx.obj.close)
     _ensure_data_dir(click_ctx.obj.settings)
 
 
@@ -95,14 +103,12 @@ def db_upgrade(state: CliState, revision: str) -> None:
 @click.option("--autogenerate/--empty", default=True)
 @pass_state
 def db_revision(state: CliState, message: str, branch: str, autogenerate: bool) -> None:
-    """Write a new migration for the core or a plugin (developers)."""
-    from alembic import command
-
+    """Write a new migration for the core or a plugin (a plugin's first one starts its branch)."""
     from core import migrate
 
-    cfg = migrate.alembic_config(state.settings, engine=state.engine)
-    kwargs: dict[str, Any] = {"message": message, "autogenerate": autogenerate, "head": f"{branch}@head"}
-    command.revision(cfg, **kwargs)
+    migrate.new_revision(
+        state.settings, message, branch=branch, autogenerate=autogenerate, engine=state.engine
+    )
 
 
 @db.command("check")
@@ -174,9 +180,10 @@ def _add_plugin_commands(group: click.Group, settings: Settings) -> None:
 
     try:
         hooks = Hooks(make_plugin_manager(settings.plugins, entrypoints=settings.load_entrypoints))
+        commands = hooks.cli_commands()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    for command in hooks.cli_commands():
+    for command in commands:
         if command.name in group.commands:
             raise click.ClickException(f"la commande {command.name!r} existe déjà")
         group.add_command(command.command, command.name)
@@ -185,6 +192,14 @@ def _add_plugin_commands(group: click.Group, settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``reseau`` console script."""
     settings = load_settings()
+    # a copy per call: the plugins' commands depend on the settings and must not pile up on
+    # the module-level group (tests call main() several times in one process)
     _add_core_commands(cli)
-    _add_plugin_commands(cli, settings)
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="reseau", obj=CliState(settings))
+    root = copy.copy(cli)
+    root.commands = dict(cli.commands)
+    try:
+        _add_plugin_commands(root, settings)
+    except click.ClickException as exc:  # raised before click runs: show it as click would
+        exc.show()
+        sys.exit(exc.exit_code)
+    root.main(args=argv if argv is not None else sys.argv[1:], prog_name="reseau", obj=CliState(settings))

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from babel.support import LazyProxy
+
+#: a user-facing text: a string, or a lazy translation (``_l("…")``) evaluated when shown
+Label: TypeAlias = "str | LazyProxy"
 
 
 @dataclass(frozen=True)
@@ -19,8 +25,8 @@ class SpaceKind:
     """A kind of space (a platform, a working group, a committee…)."""
 
     name: str
-    label: str
-    description: str = ""
+    label: Label
+    description: Label = ""
 
 
 @dataclass(frozen=True)
@@ -28,8 +34,8 @@ class SpaceRole:
     """A role a person can hold in a space, beyond the core's ``core.animator`` and ``core.member``."""
 
     name: str
-    label: str
-    description: str = ""
+    label: Label
+    description: Label = ""
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class Permission:
     """A permission, granted in a space to the holders of ``roles`` (admins hold every one)."""
 
     name: str
-    label: str
+    label: Label
     roles: tuple[str, ...] = ()
 
 
@@ -46,7 +52,7 @@ class MeetingKind:
     """A kind of meeting (réunion, plénière, session de formation…)."""
 
     name: str
-    label: str
+    label: Label
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class NavItem:
     """An entry of the main navigation."""
 
     key: str
-    label: str
+    label: Label
     url: str
     order: int = 100
 
@@ -85,8 +91,8 @@ class ReminderRuleDecl:
     """
 
     name: str
-    label: str
-    description: str = ""
+    label: Label
+    description: Label = ""
     collect: Callable[..., Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
 

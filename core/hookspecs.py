@@ -86,7 +86,10 @@ def reseau_register_reminder_rules() -> list[Any]:
 
 @hookspec
 def reseau_register_cli_commands() -> list[CliCommand]:
-    """Return click commands to add under ``reseau <name>``."""
+    """Return click commands to add to ``reseau``, each named ``<plugin>`` or ``<plugin>-<x>``.
+
+    The usual shape is one click group named after the plugin: ``reseau <plugin> <command>``.
+    """
 
 
 # ---------------------------------------------------------------------------------------------

@@ -165,15 +165,19 @@ MakeApp = Callable[..., Starlette]
 
 @pytest.fixture
 def make_app(settings: Settings, clock: FrozenClock) -> Iterator[MakeApp]:
-    """Build an app for this test: ``make_app(plugins=[...], clock=..., **setting_changes)``."""
+    """Build an app for this test: ``make_app(plugins=[...], clock=..., **setting_changes)``.
+
+    ``plugin_manager=`` builds it with extra test plugins (see ``tests/core/plugins/support.py``).
+    """
     built: list[Starlette] = []
 
     def factory(plugins: tuple[str, ...] | list[str] | None = None, **changes: Any) -> Starlette:
         app_clock = changes.pop("clock", clock)
+        plugin_manager = changes.pop("plugin_manager", None)
         chosen = settings.with_(**changes)
         if plugins is not None:
             chosen = chosen.with_(plugins=tuple(plugins))
-        app = create_app(chosen, clock=app_clock)
+        app = create_app(chosen, clock=app_clock, plugin_manager=plugin_manager)
         built.append(app)
         return app
 

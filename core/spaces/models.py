@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -18,6 +18,8 @@ class Space(Base):
     """A space of the network, of a kind declared by a plugin (or the core)."""
 
     __tablename__ = "spaces"
+    # an ad hoc space (a task force, a one-off working group) always says when it ends
+    __table_args__ = (CheckConstraint("is_permanent OR ends_on IS NOT NULL", name="adhoc_has_end"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -50,6 +52,9 @@ class SpaceMembership(Base):
             "(contact_id IS NULL) <> (organisation_id IS NULL)", name="one_holder"
         ),
         Index("ix_space_memberships_space_role", "space_id", "role"),
+        # one row per holder and role: a double submit cannot duplicate a membership
+        UniqueConstraint("space_id", "role", "contact_id"),
+        UniqueConstraint("space_id", "role", "organisation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,5 +10,9 @@ from core.i18n import lazy_gettext as _l
 @hookimpl
 def reseau_register_space_kinds() -> list[SpaceKind]:
     return [
-        SpaceKind("club_economie.club", _l("Club des acteurs de l'économie"), _l("Entreprises, commerçants, acteurs de l'emploi et de l'insertion.")),
+        SpaceKind(
+            "club_economie.club",
+            _l("Club des acteurs de l'économie"),
+            _l("Entreprises, commerçants, acteurs de l'emploi et de l'insertion."),
+        ),
     ]

@@ -10,6 +10,14 @@ from core.i18n import lazy_gettext as _l
 @hookimpl
 def reseau_register_space_kinds() -> list[SpaceKind]:
     return [
-        SpaceKind("groupes_techniques.groupe", _l("Groupe technique"), _l("Un groupe de travail thématique, permanent ou ponctuel, qui doit se réunir régulièrement.")),
-        SpaceKind("groupes_techniques.comite", _l("Comité de pilotage"), _l("Une instance de gouvernance du Contrat de ville.")),
+        SpaceKind(
+            "groupes_techniques.groupe",
+            _l("Groupe technique"),
+            _l("Un groupe de travail thématique, permanent ou ponctuel, qui doit se réunir régulièrement."),
+        ),
+        SpaceKind(
+            "groupes_techniques.comite",
+            _l("Comité de pilotage"),
+            _l("Une instance de gouvernance du Contrat de ville."),
+        ),
     ]
