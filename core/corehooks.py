@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core import hookimpl
-from core.declarations import MeetingKind, NavItem, Permission, SpaceKind, SpaceRole
+from core.declarations import MeetingKind, NavItem, Panel, Permission, SpaceKind, SpaceRole
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.spaces.models import ANIMATOR, MEMBER
 
 if TYPE_CHECKING:
+    from core.spaces.models import Space
     from core.web.context import RequestContext
 
 # core permissions, granted in a space to these roles
@@ -61,7 +62,23 @@ def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
         NavItem("core.home", _("Accueil"), ctx.url_for("home"), order=0),
         NavItem("core.directory", _("Annuaire"), ctx.url_for("directory:organisations"), order=10),
         NavItem("core.spaces", _("Espaces"), ctx.url_for("spaces:list"), order=20),
+        NavItem("core.calendar", _("Agenda"), ctx.url_for("calendar:month"), order=15),
     ]
     if ctx.user is not None and ctx.user.is_admin:
         items.append(NavItem("core.admin", _("Administration"), ctx.url_for("admin:index"), order=900))
     return items
+
+
+@hookimpl
+def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
+    from core.calendar.panels import space_panel
+
+    return [space_panel(ctx, space)]
+
+
+@hookimpl
+def reseau_dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    from core.calendar.panels import dashboard_panel
+
+    panel = dashboard_panel(ctx)
+    return [panel] if panel is not None else []
