@@ -160,4 +160,19 @@ def world(app: Any, db: Session) -> World:
     )
 
 
-MeetingFactory = Callable[..., Meeting]
+
+
+
+def reload(db: Session, model: type[Any], ident: int) -> Any:
+    """The row as the app committed it (ends the test session's transaction, so SQLite's
+    snapshot is fresh too)."""
+    fresh(db)
+    return db.get(model, ident)
+
+
+def fresh(db: Session) -> Session:
+    """The test session with its transaction ended, so the next query sees what the app
+    committed (SQLite keeps a read snapshot for the whole transaction)."""
+    db.rollback()
+    db.expire_all()
+    return db
