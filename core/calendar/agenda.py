@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -112,7 +112,12 @@ def _next_position(db: Session, meeting_id: int) -> int:
 
 
 def add_followup_items(
-    db: Session, meeting: Meeting, *, now: datetime, actor: User | None = None, only: Sequence[int] | None = None
+    db: Session,
+    meeting: Meeting,
+    *,
+    now: datetime,
+    actor: User | None = None,
+    only: Sequence[int] | None = None,
 ) -> list[AgendaItem]:
     """Put the open action items to follow up on ``meeting``'s agenda (all of them, or those
     whose ids are in ``only``); return the new items."""
@@ -151,7 +156,9 @@ def agenda_view(db: Session, meeting: Meeting, *, now: datetime) -> AgendaView:
         actions = {
             a.id: a
             for a in db.scalars(
-                select(ActionItem).where(ActionItem.id.in_(action_ids)).options(selectinload(ActionItem.owner))
+                select(ActionItem)
+                .where(ActionItem.id.in_(action_ids))
+                .options(selectinload(ActionItem.owner))
             )
         }
     pending = followup_candidates(db, meeting, now=now)
@@ -175,7 +182,9 @@ def _clean(
     if len(details) > 5000:
         errors["details"] = [_("Ce champ ne doit pas dépasser %(n)s caractères.", n=5000)]
     if duration_minutes is not None and not (0 < duration_minutes <= MAX_DURATION_MINUTES):
-        errors["duration_minutes"] = [_("Indiquez une durée entre 1 et %(n)s minutes.", n=MAX_DURATION_MINUTES)]
+        errors["duration_minutes"] = [
+            _("Indiquez une durée entre 1 et %(n)s minutes.", n=MAX_DURATION_MINUTES)
+        ]
     if errors:
         raise AgendaError(errors)
     return title, details, duration_minutes, presenter_contact_id
@@ -209,7 +218,10 @@ def add_item(
     db.add(item)
     db.flush()
     audit.record(
-        db, actor, "calendar.agenda.item_added", item,
+        db,
+        actor,
+        "calendar.agenda.item_added",
+        item,
         summary=_("Point « %(title)s » ajouté à l'ordre du jour", title=title),
         changes={"meeting_id": [None, meeting.id], "title": [None, title]},
     )
@@ -225,7 +237,7 @@ def update_item(
     details: str = "",
     duration_minutes: int | None = None,
     presenter_contact_id: int | None = None,
-) -> dict[str, list[object]]:
+) -> dict[str, list[Any]]:
     """Change an item; return what changed."""
     title, details, duration_minutes, presenter_contact_id = _clean(
         title, details, duration_minutes, presenter_contact_id
@@ -241,8 +253,10 @@ def update_item(
         for name, value in values.items():
             setattr(item, name, value)
         db.flush()
-        audit.record(db, actor, "calendar.agenda.item_updated", item, summary=_("Point modifié"), changes=changes)
-    return changes  # type: ignore[return-value]
+        audit.record(
+            db, actor, "calendar.agenda.item_updated", item, summary=_("Point modifié"), changes=changes
+        )
+    return changes
 
 
 def remove_item(db: Session, actor: User | None, item: AgendaItem) -> None:
@@ -252,7 +266,11 @@ def remove_item(db: Session, actor: User | None, item: AgendaItem) -> None:
     db.flush()
     _renumber(db, meeting_id)
     audit.record(
-        db, actor, "calendar.agenda.item_removed", object_type="agenda_items", object_id=item.id,
+        db,
+        actor,
+        "calendar.agenda.item_removed",
+        object_type="agenda_items",
+        object_id=item.id,
         summary=_("Point « %(title)s » retiré de l'ordre du jour", title=title),
         changes={"meeting_id": [meeting_id, None]},
     )
@@ -276,7 +294,10 @@ def move_item(db: Session, actor: User | None, item: AgendaItem, offset: int) ->
         other.position = position
     db.flush()
     audit.record(
-        db, actor, "calendar.agenda.item_moved", item,
+        db,
+        actor,
+        "calendar.agenda.item_moved",
+        item,
         summary=_("Point « %(title)s » déplacé", title=item.title),
         changes={"position": [index, target]},
     )
@@ -285,7 +306,9 @@ def move_item(db: Session, actor: User | None, item: AgendaItem, offset: int) ->
 
 def _renumber(db: Session, meeting_id: int) -> None:
     items = db.scalars(
-        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position, AgendaItem.id)
+        select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting_id)
+        .order_by(AgendaItem.position, AgendaItem.id)
     ).all()
     for position, other in enumerate(items):
         other.position = position

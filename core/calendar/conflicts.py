@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.calendar.models import SCHEDULED, Meeting
@@ -61,11 +61,13 @@ def find_conflicts(
     # (space, contact) pairs: a contact animating both ``space_id`` and that space
     shared = (
         select(theirs.space_id.label("space_id"), theirs.contact_id.label("contact_id"))
-        .join(mine, and_(mine.contact_id == theirs.contact_id, mine.space_id == space_id, mine.role == ANIMATOR))
+        .join(
+            mine, and_(mine.contact_id == theirs.contact_id, mine.space_id == space_id, mine.role == ANIMATOR)
+        )
         .where(theirs.role == ANIMATOR, theirs.contact_id.is_not(None))
         .subquery()
     )
-    reasons = [shared.c.contact_id.is_not(None)]
+    reasons: list[ColumnElement[bool]] = [shared.c.contact_id.is_not(None)]
     if key:
         reasons.append(Meeting.room != "")
     stmt = (

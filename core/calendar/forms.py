@@ -9,8 +9,8 @@ gap and asking which one is meant when it happens twice.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
 from collections.abc import Iterable
+from datetime import date, datetime, time
 from typing import Any
 
 from wtforms import (
@@ -118,12 +118,17 @@ class MeetingTimesMixin:
     end_fold: RadioField
 
     def _end_day(self) -> date | None:
-        return self.end_date.data or self.start_date.data
+        day: date | None = self.end_date.data or self.start_date.data
+        return day
 
     def ambiguity(self) -> dict[str, WallTime | None]:
         """The start and end wall times that happen twice (the template then asks which one)."""
         result: dict[str, WallTime | None] = {"start": None, "end": None}
-        if self.start_date.data and self.start_time.data and is_ambiguous(self.start_date.data, self.start_time.data):
+        if (
+            self.start_date.data
+            and self.start_time.data
+            and is_ambiguous(self.start_date.data, self.start_time.data)
+        ):
             result["start"] = WallTime(self.start_date.data, self.start_time.data)
         end_day = self._end_day()
         if end_day and self.end_time.data and is_ambiguous(end_day, self.end_time.data):
@@ -164,42 +169,62 @@ class MeetingTimesMixin:
 class MeetingForm(MeetingTimesMixin, BaseForm):
     """Create, edit or duplicate a meeting. ``space_id`` and ``kind`` choices are set by the view."""
 
-    space_id = SelectField(_l("Espace"), coerce=int, validators=[DataRequired(REQUIRED)], validate_choice=True)
+    space_id = SelectField(
+        _l("Espace"), coerce=int, validators=[DataRequired(REQUIRED)], validate_choice=True
+    )
     kind = SelectField(_l("Type de réunion"), validators=[DataRequired(REQUIRED)])
     title = StringField(_l("Titre"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(
-        _l("Description"), validators=[Optional(), Length(max=10000)],
+        _l("Description"),
+        validators=[Optional(), Length(max=10000)],
         description=_l("Objet de la réunion, public attendu, documents à préparer…"),
     )
     start_date = ParisDateField(_l("Date"), validators=[DataRequired(REQUIRED)])
-    start_time = ParisTimeField(_l("Heure de début"), validators=[DataRequired(REQUIRED)], description=_l("Heure de Paris, par exemple 14:30."))
+    start_time = ParisTimeField(
+        _l("Heure de début"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("Heure de Paris, par exemple 14:30."),
+    )
     end_time = ParisTimeField(_l("Heure de fin"), validators=[DataRequired(REQUIRED)])
     end_date = ParisDateField(
-        _l("Date de fin"), validators=[Optional()],
+        _l("Date de fin"),
+        validators=[Optional()],
         description=_l("Seulement si la réunion se termine un autre jour."),
     )
-    start_fold = RadioField(_l("Heure de début"), choices=_fold_choices(), validators=[Optional()], validate_choice=False)
-    end_fold = RadioField(_l("Heure de fin"), choices=_fold_choices(), validators=[Optional()], validate_choice=False)
+    start_fold = RadioField(
+        _l("Heure de début"), choices=_fold_choices(), validators=[Optional()], validate_choice=False
+    )
+    end_fold = RadioField(
+        _l("Heure de fin"), choices=_fold_choices(), validators=[Optional()], validate_choice=False
+    )
     location = StringField(
-        _l("Lieu (adresse)"), validators=[Optional(), Length(max=300)],
+        _l("Lieu (adresse)"),
+        validators=[Optional(), Length(max=300)],
         description=_l("Par exemple : Hôtel de ville, place de l'Hôtel de ville, 94350 Villiers-sur-Marne."),
     )
     room = StringField(_l("Salle"), validators=[Optional(), Length(max=120)])
     online_url = StringField(
-        _l("Lien de visioconférence"), validators=[Optional(), Length(max=500), WebUrl()],
+        _l("Lien de visioconférence"),
+        validators=[Optional(), Length(max=500), WebUrl()],
         description=_l("Adresse commençant par https://. Avec un lieu, la réunion est hybride."),
     )
     visibility = RadioField(
         _l("Visibilité"),
-        choices=choices([
-            (MEMBERS, _l("Réservée aux membres de l'espace et aux personnes invitées")),
-            (PUBLIC, _l("Publique : visible de tous, y compris dans l'agenda public")),
-        ]),
+        choices=choices(
+            [
+                (MEMBERS, _l("Réservée aux membres de l'espace et aux personnes invitées")),
+                (PUBLIC, _l("Publique : visible de tous, y compris dans l'agenda public")),
+            ]
+        ),
         default=MEMBERS,
         validators=[DataRequired(REQUIRED)],
     )
-    reminders_enabled = BooleanField(_l("Envoyer les rappels automatiques aux personnes invitées"), default=True)
-    confirm_past = BooleanField(_l("Je confirme : cette réunion a déjà eu lieu, je l'enregistre pour mémoire."))
+    reminders_enabled = BooleanField(
+        _l("Envoyer les rappels automatiques aux personnes invitées"), default=True
+    )
+    confirm_past = BooleanField(
+        _l("Je confirme : cette réunion a déjà eu lieu, je l'enregistre pour mémoire.")
+    )
     confirm_conflicts = BooleanField(_l("J'ai vu ces conflits et je confirme l'enregistrement."))
     copy_agenda = BooleanField(_l("Reprendre l'ordre du jour"), default=True)
     copy_invitations = BooleanField(_l("Inviter les mêmes personnes (leurs réponses repartent de zéro)"))
@@ -221,7 +246,9 @@ SERVICE_FIELDS = {
 }
 
 
-def apply_service_errors(form: Form, errors: dict[str, list[str]], mapping: dict[str, str] | None = None) -> None:
+def apply_service_errors(
+    form: Form, errors: dict[str, list[str]], mapping: dict[str, str] | None = None
+) -> None:
     """Attach a service's ``{field: [messages]}`` to the form's fields (unknown ones to the form)."""
     mapping = SERVICE_FIELDS if mapping is None else mapping
     for name, messages in errors.items():
@@ -233,7 +260,8 @@ class CancelForm(BaseForm):
     """Cancel a meeting: the reason is required and shown on the meeting page."""
 
     reason = TextAreaField(
-        _l("Raison de l'annulation"), validators=[DataRequired(REQUIRED), Length(max=2000)],
+        _l("Raison de l'annulation"),
+        validators=[DataRequired(REQUIRED), Length(max=2000)],
         description=_l("Elle sera indiquée aux personnes invitées et sur la page de la réunion."),
     )
 
@@ -252,49 +280,74 @@ class SeriesForm(BaseForm):
         validators=[DataRequired(REQUIRED)],
     )
     interval = IntegerField(
-        _l("Intervalle N"), default=1, validators=[DataRequired(REQUIRED), NumberRange(1, 24)],
+        _l("Intervalle N"),
+        default=1,
+        validators=[DataRequired(REQUIRED), NumberRange(1, 24)],
         description=_l("Par exemple 6 pour « tous les 6 mois », 2 pour « toutes les deux semaines »."),
     )
     monthly_mode = RadioField(
         _l("Jour du mois (fréquence mensuelle)"),
-        choices=choices([
-            (NTH_WEEKDAY, _l("Un jour de semaine à une position, par exemple le premier mardi")),
-            (SAME_DAY, _l("Le même jour du mois que la première date (les mois sans ce jour sont sautés)")),
-        ]),
+        choices=choices(
+            [
+                (NTH_WEEKDAY, _l("Un jour de semaine à une position, par exemple le premier mardi")),
+                (
+                    SAME_DAY,
+                    _l("Le même jour du mois que la première date (les mois sans ce jour sont sautés)"),
+                ),
+            ]
+        ),
         default=NTH_WEEKDAY,
         validators=[Optional()],
     )
     position = SelectField(
-        _l("Position"), choices=choices((str(k), v) for k, v in POSITION_LABELS.items()), default="1", validators=[Optional()]
+        _l("Position"),
+        choices=choices((str(k), v) for k, v in POSITION_LABELS.items()),
+        default="1",
+        validators=[Optional()],
     )
     weekday = SelectField(
-        _l("Jour de la semaine"), choices=choices((str(i), label) for i, label in enumerate(WEEKDAY_LABELS)), default="1",
+        _l("Jour de la semaine"),
+        choices=choices((str(i), label) for i, label in enumerate(WEEKDAY_LABELS)),
+        default="1",
         validators=[Optional()],
     )
     first = ParisDateField(
-        _l("À partir du"), validators=[DataRequired(REQUIRED)],
+        _l("À partir du"),
+        validators=[DataRequired(REQUIRED)],
         description=_l("La série commence à la première date qui suit la règle à partir de ce jour."),
     )
     count = IntegerField(_l("Nombre de réunions"), validators=[Optional(), NumberRange(1, 52)])
     until = ParisDateField(_l("Ou jusqu'au (inclus)"), validators=[Optional()])
     start_time = ParisTimeField(_l("Heure de début"), validators=[DataRequired(REQUIRED)])
     end_time = ParisTimeField(_l("Heure de fin"), validators=[DataRequired(REQUIRED)])
-    start_fold = RadioField(_l("Heure de début"), choices=_fold_choices(), validators=[Optional()], validate_choice=False)
-    end_fold = RadioField(_l("Heure de fin"), choices=_fold_choices(), validators=[Optional()], validate_choice=False)
+    start_fold = RadioField(
+        _l("Heure de début"), choices=_fold_choices(), validators=[Optional()], validate_choice=False
+    )
+    end_fold = RadioField(
+        _l("Heure de fin"), choices=_fold_choices(), validators=[Optional()], validate_choice=False
+    )
     location = StringField(_l("Lieu (adresse)"), validators=[Optional(), Length(max=300)])
     room = StringField(_l("Salle"), validators=[Optional(), Length(max=120)])
-    online_url = StringField(_l("Lien de visioconférence"), validators=[Optional(), Length(max=500), WebUrl()])
+    online_url = StringField(
+        _l("Lien de visioconférence"), validators=[Optional(), Length(max=500), WebUrl()]
+    )
     visibility = RadioField(
         _l("Visibilité"),
-        choices=choices([
-            (MEMBERS, _l("Réservée aux membres de l'espace et aux personnes invitées")),
-            (PUBLIC, _l("Publique : visible de tous, y compris dans l'agenda public")),
-        ]),
+        choices=choices(
+            [
+                (MEMBERS, _l("Réservée aux membres de l'espace et aux personnes invitées")),
+                (PUBLIC, _l("Publique : visible de tous, y compris dans l'agenda public")),
+            ]
+        ),
         default=MEMBERS,
         validators=[DataRequired(REQUIRED)],
     )
-    reminders_enabled = BooleanField(_l("Envoyer les rappels automatiques aux personnes invitées"), default=True)
-    confirm_past = BooleanField(_l("Je confirme : certaines dates sont passées, je les enregistre pour mémoire."))
+    reminders_enabled = BooleanField(
+        _l("Envoyer les rappels automatiques aux personnes invitées"), default=True
+    )
+    confirm_past = BooleanField(
+        _l("Je confirme : certaines dates sont passées, je les enregistre pour mémoire.")
+    )
     confirm_conflicts = BooleanField(_l("J'ai vu ces conflits et je confirme la création."))
 
     def validate_count(self, field: Field) -> None:
@@ -313,7 +366,8 @@ class AgendaItemForm(BaseForm):
     title = StringField(_l("Intitulé du point"), validators=[DataRequired(REQUIRED), Length(max=300)])
     details = TextAreaField(_l("Précisions"), validators=[Optional(), Length(max=5000)])
     duration_minutes = IntegerField(
-        _l("Durée prévue (minutes)"), validators=[Optional(), NumberRange(1, 24 * 60)],
+        _l("Durée prévue (minutes)"),
+        validators=[Optional(), NumberRange(1, 24 * 60)],
     )
     presenter = SelectField(_l("Présenté par"), coerce=int, default=0, validators=[Optional()])
 
@@ -331,8 +385,11 @@ class AnswerForm(BaseForm):
 class RsvpForm(BaseForm):
     """The invitee's answer from the signed link."""
 
-    answer = RadioField(_l("Votre réponse"), choices=choices((a, a) for a in ANSWERS), validators=[DataRequired(REQUIRED)])
+    answer = RadioField(
+        _l("Votre réponse"), choices=choices((a, a) for a in ANSWERS), validators=[DataRequired(REQUIRED)]
+    )
     comment = StringField(
-        _l("Un mot pour l'équipe (facultatif)"), validators=[Optional(), Length(max=500)],
+        _l("Un mot pour l'équipe (facultatif)"),
+        validators=[Optional(), Length(max=500)],
         description=_l("Par exemple : « je serai représentée par ma collègue »."),
     )

@@ -34,11 +34,15 @@ def _names(contacts: list[Contact]) -> str:
 def _flash_report(ctx: RequestContext, report: InviteReport) -> None:
     """Tell the animator who was invited, who already was, and who could not be (no email)."""
     if report.invited:
-        ctx.flash(ctx._("%(n)s invitation(s) ajoutée(s) : %(names)s.", n=len(report.invited), names=_names(report.invited)))
-    if report.already:
         ctx.flash(
-            ctx._("Déjà invitée(s) : %(names)s.", names=_names(report.already)), "warning"
+            ctx._(
+                "%(n)s invitation(s) ajoutée(s) : %(names)s.",
+                n=len(report.invited),
+                names=_names(report.invited),
+            )
         )
+    if report.already:
+        ctx.flash(ctx._("Déjà invitée(s) : %(names)s.", names=_names(report.already)), "warning")
     if report.without_email:
         ctx.flash(
             ctx._(
@@ -88,9 +92,7 @@ def _candidates(ctx: RequestContext, meeting: Meeting, q: str) -> dict[str, Any]
             .order_by(Affiliation.contact_id, Affiliation.is_primary.desc(), Affiliation.id)
         ).all():
             org_of.setdefault(contact_id, name)
-    invited = set(
-        ctx.db.scalars(select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id))
-    )
+    invited = set(ctx.db.scalars(select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id)))
     return {"organisations": organisations, "contacts": contacts, "org_of": org_of, "invited_ids": invited}
 
 
@@ -112,10 +114,18 @@ def invitations_page(ctx: RequestContext) -> Response:
         try:
             with ctx.db.begin_nested():
                 if action == "contacts":
-                    _flash_report(ctx, invitations.invite_contacts(ctx.db, ctx.user, meeting, _ids(ctx, "contact_id"), now=now))
+                    _flash_report(
+                        ctx,
+                        invitations.invite_contacts(
+                            ctx.db, ctx.user, meeting, _ids(ctx, "contact_id"), now=now
+                        ),
+                    )
                 elif action == "organisations":
                     _flash_report(
-                        ctx, invitations.invite_organisations(ctx.db, ctx.user, meeting, _ids(ctx, "organisation_id"), now=now)
+                        ctx,
+                        invitations.invite_organisations(
+                            ctx.db, ctx.user, meeting, _ids(ctx, "organisation_id"), now=now
+                        ),
                     )
                 elif action == "members":
                     _flash_report(ctx, invitations.invite_space_members(ctx.db, ctx.user, meeting, now=now))
@@ -182,12 +192,24 @@ def rsvp_page(ctx: RequestContext) -> Response:
             form.answer.errors = [ctx._("Cette réunion est annulée : il n'y a plus de réponse à donner.")]
         elif form.validate():
             changed = invitations.record_answer(
-                ctx.db, None, invitation, form.answer.data, now=now, comment=form.comment.data or "", via="link"
+                ctx.db,
+                None,
+                invitation,
+                form.answer.data,
+                now=now,
+                comment=form.comment.data or "",
+                via="link",
             )
             message = (
-                ctx._("Merci, votre réponse est enregistrée : %(answer)s.", answer=invitations.response_label(invitation.response))
+                ctx._(
+                    "Merci, votre réponse est enregistrée : %(answer)s.",
+                    answer=invitations.response_label(invitation.response),
+                )
                 if changed
-                else ctx._("Votre réponse était déjà enregistrée : %(answer)s.", answer=invitations.response_label(invitation.response))
+                else ctx._(
+                    "Votre réponse était déjà enregistrée : %(answer)s.",
+                    answer=invitations.response_label(invitation.response),
+                )
             )
             return ctx.redirect(ctx.url_for("calendar:rsvp", token=token), flash=message)
         else:
@@ -209,6 +231,11 @@ def rsvp_page(ctx: RequestContext) -> Response:
 
 
 routes = [
-    Route("/reunions/{meeting_id:int}/invitations", invitations_page, methods=["GET", "POST"], name="invitations"),
+    Route(
+        "/reunions/{meeting_id:int}/invitations",
+        invitations_page,
+        methods=["GET", "POST"],
+        name="invitations",
+    ),
     Route("/reponse/{token}", rsvp_page, methods=["GET", "POST"], name="rsvp"),
 ]

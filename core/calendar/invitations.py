@@ -85,11 +85,7 @@ def _invite(
     report = InviteReport()
     if not pairs:
         return report
-    contacts = {
-        c.id: c
-        for c in db.scalars(select(Contact).where(Contact.id.in_(pairs)))
-        if _usable(c)
-    }
+    contacts = {c.id: c for c in db.scalars(select(Contact).where(Contact.id.in_(pairs))) if _usable(c)}
     existing = set(
         db.scalars(
             select(Invitation.contact_id).where(

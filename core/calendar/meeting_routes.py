@@ -3,6 +3,7 @@ and the agenda. Every route checks ``core.meeting.manage`` in the meeting's spac
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -91,10 +92,8 @@ def _prefill(ctx: RequestContext, spaces: list[Space]) -> dict[str, Any]:
     for name in ("start_time", "end_time"):
         raw = params.get(name.split("_")[0]) or params.get(name)
         if raw:
-            try:
+            with contextlib.suppress(ValueError):
                 values[name] = datetime.strptime(raw, "%H:%M").time()
-            except ValueError:
-                pass
     return values
 
 
@@ -114,8 +113,12 @@ def _submit(
     outcome = Outcome()
     valid = form.validate()
     instants = form.instants()
+    now = ctx.now()
+    moved = instants is not None and (meeting is None or instants != (meeting.starts_at, meeting.ends_at))
+    # offer the "it already happened" checkbox as soon as the dates say so, with other errors too
+    in_past = moved and instants is not None and instants[0] < now
+    outcome.needs_past = bool(form.confirm_past.data) or in_past
     if not valid or instants is None:
-        outcome.needs_past = bool(form.confirm_past.data)
         return outcome
     starts_at, ends_at = instants
     space_id = meeting.space_id if meeting else source.space_id if source else form.space_id.data
@@ -137,46 +140,66 @@ def _submit(
     kinds = list(ctx.state.registry.meeting_kinds)
     if meeting is not None and meeting.kind not in kinds:
         kinds.append(meeting.kind)  # a kind whose plugin was switched off stays valid on its meetings
-    moved = meeting is None or (starts_at, ends_at) != (meeting.starts_at, meeting.ends_at)
-    now = ctx.now()
     try:
-        services.clean_input(data, now=now, kinds=kinds, confirm_past=bool(form.confirm_past.data), check_past=moved)
+        services.clean_input(
+            data, now=now, kinds=kinds, confirm_past=bool(form.confirm_past.data), check_past=moved
+        )
     except MeetingValidationError as exc:
         apply_service_errors(form, exc.errors)
-        outcome.needs_past = "confirm_past" in exc.errors or bool(form.confirm_past.data)
         return outcome
-    outcome.needs_past = starts_at < now
     room_changed = meeting is not None and room_key(meeting.room) != room_key(data.room)
     if moved or room_changed:
         outcome.conflicts = find_conflicts(
-            ctx.db, space_id=space_id, starts_at=starts_at, ends_at=ends_at, room=data.room,
+            ctx.db,
+            space_id=space_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            room=data.room,
             exclude_meeting_id=meeting.id if meeting else None,
         )
         mark_visible(ctx.db, ctx.user, outcome.conflicts)
     if outcome.conflicts and not form.confirm_conflicts.data:
-        add_error(form, "confirm_conflicts", ctx._("Confirmez l'enregistrement malgré les conflits signalés."))
+        add_error(
+            form, "confirm_conflicts", ctx._("Confirmez l'enregistrement malgré les conflits signalés.")
+        )
         return outcome
     try:
         with ctx.db.begin_nested():
             confirm_past = bool(form.confirm_past.data)
             if meeting is not None:
-                services.update_meeting(ctx.db, ctx.user, meeting, data, now=now, kinds=kinds, confirm_past=confirm_past)
+                services.update_meeting(
+                    ctx.db, ctx.user, meeting, data, now=now, kinds=kinds, confirm_past=confirm_past
+                )
                 outcome.meeting = meeting
             elif source is not None:
                 outcome.meeting = services.duplicate_meeting(
-                    ctx.db, ctx.user, source, data, now=now, kinds=kinds, confirm_past=confirm_past,
-                    copy_agenda=bool(form.copy_agenda.data), copy_invitations=bool(form.copy_invitations.data),
+                    ctx.db,
+                    ctx.user,
+                    source,
+                    data,
+                    now=now,
+                    kinds=kinds,
+                    confirm_past=confirm_past,
+                    copy_agenda=bool(form.copy_agenda.data),
+                    copy_invitations=bool(form.copy_invitations.data),
                 )
             else:
-                outcome.meeting = services.create_meeting(ctx.db, ctx.user, data, now=now, kinds=kinds, confirm_past=confirm_past)
+                outcome.meeting = services.create_meeting(
+                    ctx.db, ctx.user, data, now=now, kinds=kinds, confirm_past=confirm_past
+                )
     except MeetingValidationError as exc:
         apply_service_errors(form, exc.errors)
     return outcome
 
 
 def _render_form(
-    ctx: RequestContext, form: MeetingForm, outcome: Outcome | None, *, mode: str,
-    meeting: Meeting | None = None, space: Space | None = None,
+    ctx: RequestContext,
+    form: MeetingForm,
+    outcome: Outcome | None,
+    *,
+    mode: str,
+    meeting: Meeting | None = None,
+    space: Space | None = None,
 ) -> Response:
     submitted = ctx.form is not None
     return ctx.render(
@@ -200,7 +223,9 @@ def meeting_new(ctx: RequestContext) -> Response:
     user = ctx.require_user()
     spaces = list(services.manageable_spaces(ctx.db, ctx.state.registry, user))
     if not spaces:
-        raise HTTPException(403, detail=ctx._("Seules les personnes qui animent un espace peuvent planifier ses réunions."))
+        raise HTTPException(
+            403, detail=ctx._("Seules les personnes qui animent un espace peuvent planifier ses réunions.")
+        )
     form = bind(ctx, MeetingForm, **(_prefill(ctx, spaces) if ctx.form is None else {}))
     form.space_id.choices = choices((s.id, s.name) for s in spaces)
     form.kind.choices = _kinds(ctx)
@@ -320,7 +345,9 @@ def series_new(ctx: RequestContext) -> Response:
     user = ctx.require_user()
     spaces = list(services.manageable_spaces(ctx.db, ctx.state.registry, user))
     if not spaces:
-        raise HTTPException(403, detail=ctx._("Seules les personnes qui animent un espace peuvent planifier ses réunions."))
+        raise HTTPException(
+            403, detail=ctx._("Seules les personnes qui animent un espace peuvent planifier ses réunions.")
+        )
     prefill: dict[str, Any] = {}
     space_id = int_param(ctx.request.query_params.get("space"))
     if ctx.form is None and space_id in {s.id for s in spaces}:
@@ -337,21 +364,32 @@ def series_new(ctx: RequestContext) -> Response:
             rule = _series_rule(form)
             dates = series.series_dates(rule)
         except series.SeriesError as exc:
-            apply_service_errors(form, exc.errors, {"first": "first", "until": "until", "interval": "interval"})
+            apply_service_errors(
+                form, exc.errors, {"first": "first", "until": "until", "interval": "interval"}
+            )
         else:
             rule_text = rule.describe()
             folds = {
                 name: (int(f.data) if f.data in ("0", "1") else None)
                 for name, f in (("start", form.start_fold), ("end", form.end_fold))
             }
+            start_time, end_time = form.start_time.data, form.end_time.data
+            assert start_time is not None and end_time is not None  # required fields, validated
             preview = series.occurrences(
-                dates, form.start_time.data, form.end_time.data, start_fold=folds["start"], end_fold=folds["end"]
+                dates,
+                start_time,
+                end_time,
+                start_fold=folds["start"],
+                end_fold=folds["end"],
             )
             ambiguous = any(o.ambiguous for o in preview)
             for occ in preview:
                 if occ.starts_at and occ.ends_at and not occ.error:
                     found = find_conflicts(
-                        ctx.db, space_id=form.space_id.data, starts_at=occ.starts_at, ends_at=occ.ends_at,
+                        ctx.db,
+                        space_id=form.space_id.data,
+                        starts_at=occ.starts_at,
+                        ends_at=occ.ends_at,
                         room=form.room.data or "",
                     )
                     if found:
@@ -372,12 +410,20 @@ def series_new(ctx: RequestContext) -> Response:
                     reminders_enabled=bool(form.reminders_enabled.data),
                 )
                 if conflicts and not form.confirm_conflicts.data:
-                    add_error(form, "confirm_conflicts", ctx._("Confirmez la création malgré les conflits signalés."))
+                    add_error(
+                        form,
+                        "confirm_conflicts",
+                        ctx._("Confirmez la création malgré les conflits signalés."),
+                    )
                 else:
                     try:
                         with ctx.db.begin_nested():
                             created = series.create_series(
-                                ctx.db, user, template, preview, now=ctx.now(),
+                                ctx.db,
+                                user,
+                                template,
+                                preview,
+                                now=ctx.now(),
                                 kinds=list(ctx.state.registry.meeting_kinds),
                                 confirm_past=bool(form.confirm_past.data),
                             )
@@ -385,17 +431,22 @@ def series_new(ctx: RequestContext) -> Response:
                         apply_service_errors(form, exc.errors, _SERIES_FIELDS)
                     else:
                         return ctx.redirect(
-                            ctx.url_for("calendar:list", query={
-                                "space": form.space_id.data,
-                                "start": created[0].starts_at.astimezone(PARIS).date().isoformat(),
-                                "end": created[-1].starts_at.astimezone(PARIS).date().isoformat(),
-                            }),
+                            ctx.url_for(
+                                "calendar:list",
+                                query={
+                                    "space": form.space_id.data,
+                                    "start": created[0].starts_at.astimezone(PARIS).date().isoformat(),
+                                    "end": created[-1].starts_at.astimezone(PARIS).date().isoformat(),
+                                },
+                            ),
                             flash=ctx._("%(n)s réunions ont été créées.", n=len(created)),
                         )
     now = ctx.now()
     return ctx.render(
         "calendar/series_form.html",
-        status_code=400 if ctx.form is not None and (form.errors or ctx.form.get("action") == "create") else 200,
+        status_code=400
+        if ctx.form is not None and (form.errors or ctx.form.get("action") == "create")
+        else 200,
         form=form,
         preview=preview,
         rule_text=rule_text,
@@ -406,9 +457,17 @@ def series_new(ctx: RequestContext) -> Response:
     )
 
 
-_SERIES_FIELDS = {"confirm_past": "confirm_past", "title": "title", "kind": "kind",
-                  "online_url": "online_url", "location": "location", "room": "room", "ends_at": "end_time",
-                  "visibility": "visibility", "space_id": "space_id"}
+_SERIES_FIELDS = {
+    "confirm_past": "confirm_past",
+    "title": "title",
+    "kind": "kind",
+    "online_url": "online_url",
+    "location": "location",
+    "room": "room",
+    "ends_at": "end_time",
+    "visibility": "visibility",
+    "space_id": "space_id",
+}
 
 
 # --------------------------------------------------------------------------------- agenda
@@ -482,14 +541,24 @@ def agenda_page(ctx: RequestContext) -> Response:
                 with ctx.db.begin_nested():
                     if action == "add":
                         agenda.add_item(
-                            ctx.db, ctx.user, meeting, form.title.data or "", details=form.details.data or "",
-                            duration_minutes=form.duration_minutes.data, presenter_contact_id=presenter,
+                            ctx.db,
+                            ctx.user,
+                            meeting,
+                            form.title.data or "",
+                            details=form.details.data or "",
+                            duration_minutes=form.duration_minutes.data,
+                            presenter_contact_id=presenter,
                         )
                     else:
                         assert target is not None
                         agenda.update_item(
-                            ctx.db, ctx.user, target, form.title.data or "", details=form.details.data or "",
-                            duration_minutes=form.duration_minutes.data, presenter_contact_id=presenter,
+                            ctx.db,
+                            ctx.user,
+                            target,
+                            form.title.data or "",
+                            details=form.details.data or "",
+                            duration_minutes=form.duration_minutes.data,
+                            presenter_contact_id=presenter,
                         )
             except agenda.AgendaError as exc:
                 apply_service_errors(form, exc.errors, {})
@@ -510,9 +579,18 @@ def agenda_page(ctx: RequestContext) -> Response:
 routes = [
     Route("/reunions/nouvelle", meeting_new, methods=["GET", "POST"], name="meeting_new"),
     Route("/reunions/{meeting_id:int}/modifier", meeting_edit, methods=["GET", "POST"], name="meeting_edit"),
-    Route("/reunions/{meeting_id:int}/dupliquer", meeting_duplicate, methods=["GET", "POST"], name="meeting_duplicate"),
-    Route("/reunions/{meeting_id:int}/annuler", meeting_cancel, methods=["GET", "POST"], name="meeting_cancel"),
-    Route("/reunions/{meeting_id:int}/retablir", meeting_reinstate, methods=["POST"], name="meeting_reinstate"),
+    Route(
+        "/reunions/{meeting_id:int}/dupliquer",
+        meeting_duplicate,
+        methods=["GET", "POST"],
+        name="meeting_duplicate",
+    ),
+    Route(
+        "/reunions/{meeting_id:int}/annuler", meeting_cancel, methods=["GET", "POST"], name="meeting_cancel"
+    ),
+    Route(
+        "/reunions/{meeting_id:int}/retablir", meeting_reinstate, methods=["POST"], name="meeting_reinstate"
+    ),
     Route("/reunions/{meeting_id:int}/ordre-du-jour", agenda_page, methods=["GET", "POST"], name="agenda"),
     Route("/series/nouvelle", series_new, methods=["GET", "POST"], name="series_new"),
 ]

@@ -24,8 +24,10 @@ PANEL_SIZE = 5
 
 
 def space_panel(ctx: RequestContext, space: Space) -> Panel:
-    """"Prochaines réunions" of a space, with a link to plan one for its animators."""
-    entries = views.upcoming(ctx.db, ctx.state.registry, ctx.user, now=ctx.now(), limit=PANEL_SIZE, space_id=space.id)
+    """ "Prochaines réunions" of a space, with a link to plan one for its animators."""
+    entries = views.upcoming(
+        ctx.db, ctx.state.registry, ctx.user, now=ctx.now(), limit=PANEL_SIZE, space_id=space.id
+    )
     can_plan = services.can_manage(ctx.db, ctx.state.registry, ctx.user, space.id)
     html = ctx.render_string(
         "calendar/panels/space.html",
@@ -40,7 +42,7 @@ def space_panel(ctx: RequestContext, space: Space) -> Panel:
 
 
 def dashboard_panel(ctx: RequestContext) -> Panel | None:
-    """"Mes prochaines réunions": meetings of my spaces or that I am invited to, with my answer."""
+    """ "Mes prochaines réunions": meetings of my spaces or that I am invited to, with my answer."""
     if ctx.user is None:
         return None
     entries = views.upcoming(ctx.db, ctx.state.registry, ctx.user, now=ctx.now(), limit=PANEL_SIZE, mine=True)
@@ -56,17 +58,20 @@ def dashboard_panel(ctx: RequestContext) -> Panel | None:
         )
     pending = 0
     if ctx.user.contact_id is not None:
-        pending = ctx.db.scalar(
-            select(func.count())
-            .select_from(Invitation)
-            .join(Meeting, Meeting.id == Invitation.meeting_id)
-            .where(
-                Invitation.contact_id == ctx.user.contact_id,
-                Invitation.response == PENDING,
-                Meeting.status == SCHEDULED,
-                Meeting.ends_at > ctx.now(),
+        pending = (
+            ctx.db.scalar(
+                select(func.count())
+                .select_from(Invitation)
+                .join(Meeting, Meeting.id == Invitation.meeting_id)
+                .where(
+                    Invitation.contact_id == ctx.user.contact_id,
+                    Invitation.response == PENDING,
+                    Meeting.status == SCHEDULED,
+                    Meeting.ends_at > ctx.now(),
+                )
             )
-        ) or 0
+            or 0
+        )
     html = ctx.render_string(
         "calendar/panels/dashboard.html",
         entries=entries,

@@ -55,8 +55,12 @@ def _filter_context(ctx: RequestContext, filters: CalendarFilters, view: str, **
             "list": ctx.url_for("calendar:list", query=query),
         },
         "keep": keep,
-        "can_plan": bool(services.manageable_spaces(ctx.db, ctx.state.registry, ctx.user)) if ctx.user else False,
+        "can_plan": bool(services.manageable_spaces(ctx.db, ctx.state.registry, ctx.user))
+        if ctx.user
+        else False,
         "subscribe_url": optional_url(ctx, "feeds:subscribe"),
+        # "/agenda/reunions/": built once, not once per meeting (url_for is costly on big months)
+        "meeting_path_prefix": ctx.url_for("calendar:meeting", meeting_id=0).removesuffix("0"),
     }
 
 
@@ -79,8 +83,12 @@ def month(ctx: RequestContext) -> Response:
         month_start=date(year, month_number, 1),
         today=today,
         count=len(entries),
-        prev_url=ctx.url_for("calendar:month", query={**filters.query(), "month": f"{prev_y:04d}-{prev_m:02d}"}),
-        next_url=ctx.url_for("calendar:month", query={**filters.query(), "month": f"{next_y:04d}-{next_m:02d}"}),
+        prev_url=ctx.url_for(
+            "calendar:month", query={**filters.query(), "month": f"{prev_y:04d}-{prev_m:02d}"}
+        ),
+        next_url=ctx.url_for(
+            "calendar:month", query={**filters.query(), "month": f"{next_y:04d}-{next_m:02d}"}
+        ),
         today_url=ctx.url_for("calendar:month", query=filters.query()),
         prev_label=format_date(date(prev_y, prev_m, 1), "MMMM y"),
         next_label=format_date(date(next_y, next_m, 1), "MMMM y"),
@@ -104,8 +112,12 @@ def week(ctx: RequestContext) -> Response:
         sunday=monday + timedelta(days=6),
         today=today,
         count=len(entries),
-        prev_url=ctx.url_for("calendar:week", query={**filters.query(), "date": (monday - timedelta(days=7)).isoformat()}),
-        next_url=ctx.url_for("calendar:week", query={**filters.query(), "date": (monday + timedelta(days=7)).isoformat()}),
+        prev_url=ctx.url_for(
+            "calendar:week", query={**filters.query(), "date": (monday - timedelta(days=7)).isoformat()}
+        ),
+        next_url=ctx.url_for(
+            "calendar:week", query={**filters.query(), "date": (monday + timedelta(days=7)).isoformat()}
+        ),
         today_url=ctx.url_for("calendar:week", query=filters.query()),
         **_filter_context(ctx, filters, "week", date=monday.isoformat()),
     )
@@ -131,8 +143,14 @@ def agenda_list(ctx: RequestContext) -> Response:
     pages = max(1, -(-total // views.LIST_PAGE_SIZE))
     page_number = min(page_number, pages)
     entries = views.meetings_between(
-        ctx.db, ctx.state.registry, ctx.user, start_utc, end_utc, filters,
-        limit=views.LIST_PAGE_SIZE, offset=(page_number - 1) * views.LIST_PAGE_SIZE,
+        ctx.db,
+        ctx.state.registry,
+        ctx.user,
+        start_utc,
+        end_utc,
+        filters,
+        limit=views.LIST_PAGE_SIZE,
+        offset=(page_number - 1) * views.LIST_PAGE_SIZE,
     )
     range_query = {"start": start.isoformat(), "end": end.isoformat()}
 
@@ -172,8 +190,12 @@ def meeting_detail(ctx: RequestContext) -> Response:
     conflicts = []
     if manage and meeting.status == SCHEDULED and meeting.ends_at > now:
         conflicts = find_conflicts(
-            ctx.db, space_id=meeting.space_id, starts_at=meeting.starts_at, ends_at=meeting.ends_at,
-            room=meeting.room, exclude_meeting_id=meeting.id,
+            ctx.db,
+            space_id=meeting.space_id,
+            starts_at=meeting.starts_at,
+            ends_at=meeting.ends_at,
+            room=meeting.room,
+            exclude_meeting_id=meeting.id,
         )
         mark_visible(ctx.db, ctx.user, conflicts)
     followup = meeting_followup(ctx.db, meeting, ctx.user, can_manage=manage)

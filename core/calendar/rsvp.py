@@ -62,7 +62,9 @@ def _serializer(secret: str, now: datetime | None) -> URLSafeTimedSerializer:
     )
 
 
-def make_token(secret: str, invitation_id: int, answer: str | None = None, *, now: datetime | None = None) -> str:
+def make_token(
+    secret: str, invitation_id: int, answer: str | None = None, *, now: datetime | None = None
+) -> str:
     """The signed token of an invitation (``answer`` one of accepted/tentative/declined or None)."""
     payload: dict[str, Any] = {"i": int(invitation_id)}
     if answer is not None:
@@ -72,13 +74,17 @@ def make_token(secret: str, invitation_id: int, answer: str | None = None, *, no
     return _serializer(secret, now).dumps(payload)
 
 
-def rsvp_url(settings: Settings, invitation_id: int, answer: str | None = None, *, now: datetime | None = None) -> str:
+def rsvp_url(
+    settings: Settings, invitation_id: int, answer: str | None = None, *, now: datetime | None = None
+) -> str:
     """The absolute RSVP link of an invitation, built from ``RESEAU_BASE_URL``.
 
     For invitation emails (one link, or one per answer with ``answer``). ``now`` is the
     signing instant (defaults to the system clock).
     """
-    return settings.base_url.rstrip("/") + PATH + make_token(settings.secret_key, invitation_id, answer, now=now)
+    return (
+        settings.base_url.rstrip("/") + PATH + make_token(settings.secret_key, invitation_id, answer, now=now)
+    )
 
 
 @dataclass(frozen=True)

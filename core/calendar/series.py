@@ -42,9 +42,21 @@ SAME_DAY = "day"
 NTH_WEEKDAY = "weekday"
 
 WEEKDAY_LABELS = (
-    _l("lundi"), _l("mardi"), _l("mercredi"), _l("jeudi"), _l("vendredi"), _l("samedi"), _l("dimanche"),
+    _l("lundi"),
+    _l("mardi"),
+    _l("mercredi"),
+    _l("jeudi"),
+    _l("vendredi"),
+    _l("samedi"),
+    _l("dimanche"),
 )
-POSITION_LABELS = {1: _l("premier"), 2: _l("deuxième"), 3: _l("troisième"), 4: _l("quatrième"), -1: _l("dernier")}
+POSITION_LABELS = {
+    1: _l("premier"),
+    2: _l("deuxième"),
+    3: _l("troisième"),
+    4: _l("quatrième"),
+    -1: _l("dernier"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,11 @@ class SeriesRule:
     def describe(self) -> str:
         """A French sentence for the preview: "tous les 6 mois, le premier mardi"."""
         if self.frequency == WEEK:
-            every = _("toutes les semaines") if self.interval == 1 else _("toutes les %(n)s semaines", n=self.interval)
+            every = (
+                _("toutes les semaines")
+                if self.interval == 1
+                else _("toutes les %(n)s semaines", n=self.interval)
+            )
             day = WEEKDAY_LABELS[self.weekday if self.weekday is not None else self.first.weekday()]
             return _("%(every)s, le %(day)s", every=every, day=day)
         every = _("tous les mois") if self.interval == 1 else _("tous les %(n)s mois", n=self.interval)
@@ -102,8 +118,10 @@ def series_dates(rule: SeriesRule) -> list[date]:
         errors["until"] = [_("La date de fin doit être après la première date.")]
     if rule.until is not None and (rule.until - rule.first).days > MAX_SPAN_DAYS:
         errors["until"] = [_("Une série ne peut pas s'étendre sur plus de cinq ans.")]
-    if rule.frequency == MONTH and rule.monthly_mode == NTH_WEEKDAY and (
-        rule.position not in POSITION_LABELS or rule.weekday is None
+    if (
+        rule.frequency == MONTH
+        and rule.monthly_mode == NTH_WEEKDAY
+        and (rule.position not in POSITION_LABELS or rule.weekday is None)
     ):
         errors["position"] = [_("Choisissez la position et le jour de la semaine.")]
     if rule.weekday is not None and not 0 <= rule.weekday <= 6:
@@ -119,18 +137,24 @@ def series_dates(rule: SeriesRule) -> list[date]:
         kwargs["until"] = datetime.combine(rule.until, time(0))
     if rule.frequency == WEEK:
         day: weekday = RRULE_WEEKDAYS[rule.weekday if rule.weekday is not None else rule.first.weekday()]
-        recurrence = rrule(WEEKLY, byweekday=day, **kwargs)  # type: ignore[arg-type]
+        recurrence = rrule(WEEKLY, byweekday=day, **kwargs)
     elif rule.monthly_mode == NTH_WEEKDAY:
         assert rule.weekday is not None and rule.position is not None
-        recurrence = rrule(MONTHLY, byweekday=RRULE_WEEKDAYS[rule.weekday](rule.position), **kwargs)  # type: ignore[arg-type]
+        recurrence = rrule(MONTHLY, byweekday=RRULE_WEEKDAYS[rule.weekday](rule.position), **kwargs)
     else:
-        recurrence = rrule(MONTHLY, bymonthday=rule.first.day, **kwargs)  # type: ignore[arg-type]
-    dates = [d.date() for d in recurrence.xafter(start - timedelta(seconds=1), count=MAX_OCCURRENCES + 1, inc=True)]
+        recurrence = rrule(MONTHLY, bymonthday=rule.first.day, **kwargs)
+    dates = [
+        d.date() for d in recurrence.xafter(start - timedelta(seconds=1), count=MAX_OCCURRENCES + 1, inc=True)
+    ]
     if not dates:
         raise SeriesError({"first": [_("Cette règle ne donne aucune date.")]})
     if len(dates) > MAX_OCCURRENCES:
         raise SeriesError(
-            {"until": [_("Cette règle donne plus de %(n)s réunions : réduisez la période.", n=MAX_OCCURRENCES)]}
+            {
+                "until": [
+                    _("Cette règle donne plus de %(n)s réunions : réduisez la période.", n=MAX_OCCURRENCES)
+                ]
+            }
         )
     return dates
 
@@ -147,7 +171,12 @@ class Occurrence:
 
 
 def occurrences(
-    dates: Iterable[date], start: time, end: time, *, start_fold: int | None = None, end_fold: int | None = None
+    dates: Iterable[date],
+    start: time,
+    end: time,
+    *,
+    start_fold: int | None = None,
+    end_fold: int | None = None,
 ) -> list[Occurrence]:
     """Each date with ``start``–``end`` Paris time turned into UTC (end on the next day when it
     is not after the start, e.g. an evening ending after midnight is not expected: refused)."""
@@ -161,7 +190,9 @@ def occurrences(
             result.append(Occurrence(day, None, None, str(exc), ambiguous))
             continue
         if ends_at <= starts_at:
-            result.append(Occurrence(day, starts_at, ends_at, _("La fin doit être après le début."), ambiguous))
+            result.append(
+                Occurrence(day, starts_at, ends_at, _("La fin doit être après le début."), ambiguous)
+            )
             continue
         result.append(Occurrence(day, starts_at, ends_at, "", ambiguous))
     return result

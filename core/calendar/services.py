@@ -177,9 +177,7 @@ def _space(db: Session, space_id: int) -> Space:
 
 def get_meeting(db: Session, meeting_id: int) -> Meeting | None:
     """The meeting with its space loaded (for pages), or ``None``."""
-    return db.scalar(
-        select(Meeting).where(Meeting.id == meeting_id).options(selectinload(Meeting.space))
-    )
+    return db.scalar(select(Meeting).where(Meeting.id == meeting_id).options(selectinload(Meeting.space)))
 
 
 def can_manage(db: Session, registry: Registry, user: User | None, space_id: int) -> bool:
@@ -323,14 +321,18 @@ def reschedule_meeting(
     )
 
 
-def cancel_meeting(db: Session, actor: User | None, meeting: Meeting, reason: str, *, now: datetime) -> Meeting:
+def cancel_meeting(
+    db: Session, actor: User | None, meeting: Meeting, reason: str, *, now: datetime
+) -> Meeting:
     """Cancel a meeting with a reason: it stays (and so do its invitations and answers), with
     status ``cancelled``, SEQUENCE + 1 and its pending reminders cancelled."""
     reason = (reason or "").strip()
     if not reason:
         raise MeetingValidationError({"reason": [_("Indiquez la raison de l'annulation.")]})
     if len(reason) > 2000:
-        raise MeetingValidationError({"reason": [_("Ce champ ne doit pas dépasser %(n)s caractères.", n=2000)]})
+        raise MeetingValidationError(
+            {"reason": [_("Ce champ ne doit pas dépasser %(n)s caractères.", n=2000)]}
+        )
     if meeting.status == CANCELLED:
         raise MeetingValidationError({"reason": [_("Cette réunion est déjà annulée.")]})
     meeting.status = CANCELLED
@@ -390,7 +392,9 @@ def duplicate_meeting(
     in ``source``'s space, optionally with a copy of its agenda (follow-up items excepted:
     they are recomputed) and of its invitees (answers start over)."""
     data = replace(data, space_id=source.space_id)
-    meeting = create_meeting(db, actor, data, now=now, kinds=kinds, confirm_past=confirm_past, add_followups=False)
+    meeting = create_meeting(
+        db, actor, data, now=now, kinds=kinds, confirm_past=confirm_past, add_followups=False
+    )
     if copy_agenda:
         items = db.scalars(
             select(AgendaItem)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import calendar as pycalendar
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.calendar.models import SCHEDULED, Invitation, Meeting
+from core.calendar.models import CANCELLED, SCHEDULED, Invitation, Meeting
 from core.calendar.services import MAX_DURATION
 from core.calendar.timeparse import paris_day_bounds
 from core.calendar.visibility import visible_meetings
@@ -49,11 +49,37 @@ class CalendarFilters:
         return bool(self.space_id or self.kind or self.mine)
 
 
+@dataclass(frozen=True, slots=True)
+class MeetingSummary:
+    """The columns of a meeting the calendar views show (lighter than a full ORM object on a
+    month of thousands of meetings)."""
+
+    id: int
+    space_id: int
+    kind: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    room: str
+    online_url: str
+    visibility: str
+    status: str
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Whether the meeting was cancelled (it stays in the calendar, marked)."""
+        return self.status == CANCELLED
+
+
+SUMMARY_COLUMNS = tuple(getattr(Meeting, f.name) for f in fields(MeetingSummary))
+
+
 @dataclass(frozen=True)
 class Entry:
     """A meeting as the calendar shows it: with its space's name and its kind's label."""
 
-    meeting: Meeting
+    meeting: MeetingSummary
     space_name: str
     space_slug: str
     kind_label: str
@@ -108,11 +134,9 @@ def my_meetings_clause(db: Session, registry: Registry, user: User | None) -> Co
     return or_(*clauses) if clauses else Meeting.id.is_(None)
 
 
-def _base_query(
-    db: Session, registry: Registry, user: User | None, filters: CalendarFilters
-) -> Any:
+def _base_query(db: Session, registry: Registry, user: User | None, filters: CalendarFilters) -> Any:
     stmt = (
-        select(Meeting, Space.name, Space.slug)
+        select(*SUMMARY_COLUMNS, Space.name, Space.slug)
         .join(Space, Space.id == Meeting.space_id)
         .where(visible_meetings(db, user))
     )
@@ -133,7 +157,12 @@ def _overlapping(stmt: Any, start: datetime, end: datetime) -> Any:
 
 
 def _entries(registry: Registry, rows: Sequence[Any]) -> list[Entry]:
-    return [Entry(m, name, slug, kind_label(registry, m.kind)) for m, name, slug in rows]
+    width = len(SUMMARY_COLUMNS)
+    entries = []
+    for row in rows:
+        meeting = MeetingSummary(*row[:width])
+        entries.append(Entry(meeting, row[width], row[width + 1], kind_label(registry, meeting.kind)))
+    return entries
 
 
 def meetings_between(
@@ -165,7 +194,9 @@ def count_between(
 ) -> int:
     """How many visible meetings overlap ``[start, end)``."""
     stmt = _overlapping(_base_query(db, registry, user, filters or CalendarFilters()), start, end)
-    return int(db.scalar(select(func.count()).select_from(stmt.with_only_columns(Meeting.id).subquery())) or 0)
+    return int(
+        db.scalar(select(func.count()).select_from(stmt.with_only_columns(Meeting.id).subquery())) or 0
+    )
 
 
 def upcoming(
@@ -207,13 +238,13 @@ def utc_range(first_day: date, end_day: date) -> tuple[datetime, datetime]:
 
 def _days(first: date, end: date, entries: Sequence[Entry], today: date, month: int | None) -> list[Day]:
     days = {first + timedelta(days=i): Day(first + timedelta(days=i)) for i in range((end - first).days)}
-    for d in days.values():
-        d.is_today = d.day == today
-        d.in_month = month is None or d.day.month == month
+    for cell in days.values():
+        cell.is_today = cell.day == today
+        cell.in_month = month is None or cell.day.month == month
     for entry in entries:
-        for d in entry.days():
-            if d in days:
-                days[d].entries.append(entry)
+        for day in entry.days():
+            if day in days:
+                days[day].entries.append(entry)
     return list(days.values())
 
 

@@ -15,7 +15,6 @@ uses by default).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -158,9 +157,6 @@ def world(app: Any, db: Session) -> World:
         alpha=alpha.id,
         db=db,
     )
-
-
-
 
 
 def reload(db: Session, model: type[Any], ident: int) -> Any:

@@ -26,7 +26,9 @@ def titles(db: Session, meeting_id: int) -> list[str]:
 
 
 def item_id(db: Session, meeting_id: int, title: str) -> int:
-    found = fresh(db).scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id, AgendaItem.title == title))
+    found = fresh(db).scalar(
+        select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id, AgendaItem.title == title)
+    )
     assert found is not None
     return found
 
@@ -36,8 +38,12 @@ def test_add_edit_reorder_remove_through_the_page(client: TestClient, world: Wor
     url = f"/agenda/reunions/{meeting.id}/ordre-du-jour"
     login(client, "anne@example.org")
     for title in ("Accueil", "Bilan 2025", "Questions diverses"):
-        response = post_form(client, url, {"action": "add", "title": title, "duration_minutes": "20", "presenter": "0"})
-        assert response.status_code == 200 and "L'ordre du jour est enregistré." in response.text.replace("&#39;", "'")
+        response = post_form(
+            client, url, {"action": "add", "title": title, "duration_minutes": "20", "presenter": "0"}
+        )
+        assert response.status_code == 200 and "L'ordre du jour est enregistré." in response.text.replace(
+            "&#39;", "'"
+        )
     assert titles(db, meeting.id) == ["Accueil", "Bilan 2025", "Questions diverses"]
     bilan = item_id(db, meeting.id, "Bilan 2025")
     post_form(client, url, {"action": "up", "item_id": str(bilan)})
@@ -49,15 +55,31 @@ def test_add_edit_reorder_remove_through_the_page(client: TestClient, world: Wor
     assert titles(db, meeting.id) == ["Accueil", "Bilan 2025", "Questions diverses"]
     edit = client.get(url, params={"item": bilan})
     assert 'value="Bilan 2025"' in edit.text
-    post_form(client, url, {"action": "update", "item_id": str(bilan), "title": "Bilan de l'année",
-                            "duration_minutes": "45", "presenter": str(world.marc)})
+    post_form(
+        client,
+        url,
+        {
+            "action": "update",
+            "item_id": str(bilan),
+            "title": "Bilan de l'année",
+            "duration_minutes": "45",
+            "presenter": str(world.marc),
+        },
+    )
     item = fresh(db).get(AgendaItem, bilan)
     assert item is not None and item.title == "Bilan de l'année" and item.duration_minutes == 45
     assert item.presenter_contact_id == world.marc
     post_form(client, url, {"action": "delete", "item_id": str(item_id(db, meeting.id, "Accueil"))})
     assert titles(db, meeting.id) == ["Bilan de l'année", "Questions diverses"]
-    positions = fresh(db).scalars(select(AgendaItem.position).where(AgendaItem.meeting_id == meeting.id)
-                                  .order_by(AgendaItem.position)).all()
+    positions = (
+        fresh(db)
+        .scalars(
+            select(AgendaItem.position)
+            .where(AgendaItem.meeting_id == meeting.id)
+            .order_by(AgendaItem.position)
+        )
+        .all()
+    )
     assert positions == [0, 1]
     page = client.get(f"/agenda/reunions/{meeting.id}").text
     assert "Présenté par Marc Membre" in page and "45 minutes" in page
@@ -67,8 +89,12 @@ def test_bad_agenda_input_is_refused(client: TestClient, world: World, db: Sessi
     meeting = world.meeting()
     url = f"/agenda/reunions/{meeting.id}/ordre-du-jour"
     login(client, "anne@example.org")
-    for data in ({"title": ""}, {"title": "x", "duration_minutes": "-5"}, {"title": "x", "duration_minutes": "abc"},
-                 {"title": "x", "presenter": str(world.olga)}):
+    for data in (
+        {"title": ""},
+        {"title": "x", "duration_minutes": "-5"},
+        {"title": "x", "duration_minutes": "abc"},
+        {"title": "x", "presenter": str(world.olga)},
+    ):
         response = post_form(client, url, {"action": "add", "presenter": "0", **data})
         assert response.status_code == 400, data
     assert titles(db, meeting.id) == []
@@ -97,17 +123,30 @@ def test_open_action_items_follow_up_on_the_next_meeting(world: World, db: Sessi
     # the next meeting of the space gets the open action items of earlier meetings at creation
     start = NOW + timedelta(days=10)
     nxt = services.create_meeting(
-        db, None, MeetingInput(space_id=world.space_a, title="Suivante", starts_at=start,
-                               ends_at=start + timedelta(hours=1)), now=NOW,
+        db,
+        None,
+        MeetingInput(
+            space_id=world.space_a, title="Suivante", starts_at=start, ends_at=start + timedelta(hours=1)
+        ),
+        now=NOW,
     )
     db.commit()
-    rows = db.execute(select(AgendaItem.title, AgendaItem.action_item_id).where(AgendaItem.meeting_id == nxt.id)).all()
+    rows = db.execute(
+        select(AgendaItem.title, AgendaItem.action_item_id).where(AgendaItem.meeting_id == nxt.id)
+    ).all()
     assert [r.title for r in rows] == ["Envoyer le bilan"] and rows[0].action_item_id is not None
     # a later meeting is not "the next one": nothing added, nothing shown
     later_start = NOW + timedelta(days=40)
     later = services.create_meeting(
-        db, None, MeetingInput(space_id=world.space_a, title="Plus tard", starts_at=later_start,
-                               ends_at=later_start + timedelta(hours=1)), now=NOW,
+        db,
+        None,
+        MeetingInput(
+            space_id=world.space_a,
+            title="Plus tard",
+            starts_at=later_start,
+            ends_at=later_start + timedelta(hours=1),
+        ),
+        now=NOW,
     )
     db.commit()
     assert titles(db, later.id) == []

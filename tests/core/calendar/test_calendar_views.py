@@ -38,8 +38,12 @@ def test_month_parameter_falls_back_to_the_current_month(client: TestClient, wor
 
 
 def test_multi_day_meeting_shows_on_each_day(client: TestClient, world: World) -> None:
-    world.meeting(title="Formation", start=datetime(2026, 3, 16, 8, 0, tzinfo=UTC), hours=24 * 2 + 8,
-                  visibility="public")
+    world.meeting(
+        title="Formation",
+        start=datetime(2026, 3, 16, 8, 0, tzinfo=UTC),
+        hours=24 * 2 + 8,
+        visibility="public",
+    )
     html = client.get("/agenda/", params={"month": "2026-03"}).text
     assert html.count("Formation") == 3
     assert html.count("(suite)") == 2
@@ -48,7 +52,11 @@ def test_multi_day_meeting_shows_on_each_day(client: TestClient, world: World) -
 def test_members_only_meetings_are_hidden_from_outsiders(client: TestClient, world: World) -> None:
     world.meeting(title="Réunion interne A")
     world.meeting(title="Rencontre publique", visibility="public")
-    views = ["/agenda/?month=2026-03", "/agenda/semaine?date=2026-03-10", "/agenda/liste?start=2026-03-01&end=2026-03-31"]
+    views = [
+        "/agenda/?month=2026-03",
+        "/agenda/semaine?date=2026-03-10",
+        "/agenda/liste?start=2026-03-01&end=2026-03-31",
+    ]
     for path in views:
         html = client.get(path).text
         assert "Rencontre publique" in html and "Réunion interne A" not in html, path
@@ -60,7 +68,9 @@ def test_members_only_meetings_are_hidden_from_outsiders(client: TestClient, wor
         assert "Réunion interne A" in client.get(path).text, path
 
 
-def test_invited_outsider_sees_the_members_only_meeting(client: TestClient, world: World, db: Session) -> None:
+def test_invited_outsider_sees_the_members_only_meeting(
+    client: TestClient, world: World, db: Session
+) -> None:
     meeting = world.meeting(title="Réunion interne A")
     invite_contacts(db, None, meeting, [world.olga], now=NOW)
     db.commit()
@@ -72,7 +82,9 @@ def test_invited_outsider_sees_the_members_only_meeting(client: TestClient, worl
 def test_filters_by_space_kind_and_mine(client: TestClient, world: World, db: Session) -> None:
     world.meeting(title="Comité A", kind="core.comite", visibility="public")
     world.meeting(title="Atelier B", kind="core.atelier", space_id=world.space_b, visibility="public")
-    b_invite = world.meeting(title="Plénière B", kind="core.pleniere", space_id=world.space_b, visibility="public")
+    b_invite = world.meeting(
+        title="Plénière B", kind="core.pleniere", space_id=world.space_b, visibility="public"
+    )
     invite_contacts(db, None, b_invite, [world.marc], now=NOW)
     db.commit()
     base = "/agenda/liste?start=2026-03-01&end=2026-03-31"
@@ -88,30 +100,38 @@ def test_filters_by_space_kind_and_mine(client: TestClient, world: World, db: Se
     # filters are kept by the view switch and the month links
     month = client.get("/agenda/", params={"space": world.space_b, "month": "2026-03"}).text
     assert f"space={world.space_b}" in month.split('rel="prev"')[0].rsplit("href=", 1)[1]
-    assert f'/agenda/liste?space={world.space_b}' in month
+    assert f"/agenda/liste?space={world.space_b}" in month
 
 
 def test_week_view_and_dst_day(client: TestClient, world: World) -> None:
-    world.meeting(title="Nuit du changement d'heure", start=datetime(2026, 10, 25, 1, 30, tzinfo=UTC), hours=1,
-                  visibility="public")
+    world.meeting(
+        title="Nuit du changement d'heure",
+        start=datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        hours=1,
+        visibility="public",
+    )
     html = client.get("/agenda/semaine", params={"date": "2026-10-22"}).text
     assert "Semaine du 19 octobre au 25 octobre 2026" in html
     assert "Dimanche 25 octobre 2026" in html
     assert "02 h 30 – 03 h 30" in html  # 01:30 UTC is the second 02:30 in Paris
-    assert html.count("<h2 id=\"day-") == 7
+    assert html.count('<h2 id="day-') == 7
     assert "Aucune réunion." in html
 
 
 def test_list_view_range_and_pagination(client: TestClient, world: World) -> None:
     for day in range(1, 6):
-        world.meeting(title=f"Réunion {day}", start=datetime(2026, 4, day, 8, 0, tzinfo=UTC), visibility="public")
+        world.meeting(
+            title=f"Réunion {day}", start=datetime(2026, 4, day, 8, 0, tzinfo=UTC), visibility="public"
+        )
     html = client.get("/agenda/liste", params={"start": "2026-04-02", "end": "2026-04-04"}).text
     assert "3 réunions sur la période" in html
     assert "Réunion 1" not in html and "Réunion 2" in html and "Réunion 4" in html and "Réunion 5" not in html
     clamped = client.get("/agenda/liste", params={"start": "2026-01-01", "end": "2029-01-01"}).text
     assert "limitée à un an" in clamped
     # reversed dates are swapped rather than refused
-    assert "3 réunions" in client.get("/agenda/liste", params={"start": "2026-04-04", "end": "2026-04-02"}).text
+    assert (
+        "3 réunions" in client.get("/agenda/liste", params={"start": "2026-04-04", "end": "2026-04-02"}).text
+    )
 
 
 def test_cancelled_meetings_stay_visible_marked(client: TestClient, world: World, db: Session) -> None:
@@ -125,8 +145,14 @@ def test_cancelled_meetings_stay_visible_marked(client: TestClient, world: World
 
 
 def test_meeting_page_shows_details_and_links(client: TestClient, world: World) -> None:
-    meeting = world.meeting(title="Hybride", room="Salle 2", location="Mairie", online_url="https://visio.example.org/h",
-                            visibility="public", description="Ligne 1\nLigne 2")
+    meeting = world.meeting(
+        title="Hybride",
+        room="Salle 2",
+        location="Mairie",
+        online_url="https://visio.example.org/h",
+        visibility="public",
+        description="Ligne 1\nLigne 2",
+    )
     html = client.get(f"/agenda/reunions/{meeting.id}").text
     assert "Salle 2, Mairie" in html
     assert 'href="https://visio.example.org/h"' in html

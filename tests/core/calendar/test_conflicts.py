@@ -24,17 +24,39 @@ def test_room_names_are_compared_normalised() -> None:
 
 def test_same_room_overlapping_is_a_conflict_whatever_the_space(world: World, db: Session) -> None:
     other = world.meeting(space_id=world.space_b, start=T, room="Salle des Fêtes")
-    found = find_conflicts(db, space_id=world.space_a, starts_at=T + timedelta(hours=1), ends_at=T + timedelta(hours=3),
-                           room="salle des fetes")
+    found = find_conflicts(
+        db,
+        space_id=world.space_a,
+        starts_at=T + timedelta(hours=1),
+        ends_at=T + timedelta(hours=3),
+        room="salle des fetes",
+    )
     assert [(c.meeting.id, c.same_room, c.animators) for c in found] == [(other.id, True, [])]
     # touching is not overlapping; another room is no conflict; a cancelled meeting frees the room
-    assert find_conflicts(db, space_id=world.space_a, starts_at=T + timedelta(hours=2),
-                          ends_at=T + timedelta(hours=3), room="Salle des fêtes") == []
-    assert find_conflicts(db, space_id=world.space_a, starts_at=T, ends_at=T + timedelta(hours=1), room="Salle 2") == []
+    assert (
+        find_conflicts(
+            db,
+            space_id=world.space_a,
+            starts_at=T + timedelta(hours=2),
+            ends_at=T + timedelta(hours=3),
+            room="Salle des fêtes",
+        )
+        == []
+    )
+    assert (
+        find_conflicts(
+            db, space_id=world.space_a, starts_at=T, ends_at=T + timedelta(hours=1), room="Salle 2"
+        )
+        == []
+    )
     other.status = "cancelled"
     db.commit()
-    assert find_conflicts(db, space_id=world.space_a, starts_at=T, ends_at=T + timedelta(hours=1),
-                          room="Salle des fêtes") == []
+    assert (
+        find_conflicts(
+            db, space_id=world.space_a, starts_at=T, ends_at=T + timedelta(hours=1), room="Salle des fêtes"
+        )
+        == []
+    )
 
 
 def test_an_animator_of_both_spaces_is_a_conflict(world: World, db: Session) -> None:
@@ -45,8 +67,16 @@ def test_an_animator_of_both_spaces_is_a_conflict(world: World, db: Session) -> 
     assert len(found) == 1 and found[0].meeting.id == other.id and not found[0].same_room
     assert [a.id for a in found[0].animators] == [world.anne]
     # the meeting being edited does not conflict with itself
-    assert find_conflicts(db, space_id=world.space_b, starts_at=T, ends_at=T + timedelta(hours=1),
-                          exclude_meeting_id=other.id) == []
+    assert (
+        find_conflicts(
+            db,
+            space_id=world.space_b,
+            starts_at=T,
+            ends_at=T + timedelta(hours=1),
+            exclude_meeting_id=other.id,
+        )
+        == []
+    )
 
 
 def test_long_meetings_are_found_and_the_check_is_one_query(world: World, db: Session, engine) -> None:  # type: ignore[no-untyped-def]
@@ -58,8 +88,9 @@ def test_long_meetings_are_found_and_the_check_is_one_query(world: World, db: Se
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        found = find_conflicts(fresh(db), space_id=world.space_a, starts_at=T, ends_at=T + timedelta(hours=1),
-                               room="gymnase")
+        found = find_conflicts(
+            fresh(db), space_id=world.space_a, starts_at=T, ends_at=T + timedelta(hours=1), room="gymnase"
+        )
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert [c.meeting.id for c in found] == [long.id]
@@ -67,8 +98,12 @@ def test_long_meetings_are_found_and_the_check_is_one_query(world: World, db: Se
 
 
 def test_saving_warns_and_needs_confirmation(client: TestClient, world: World, db: Session) -> None:
-    world.meeting(space_id=world.space_b, start=datetime(2026, 3, 17, 13, 30, tzinfo=UTC), room="Salle des mariages",
-                  title="Réunion du groupe B")
+    world.meeting(
+        space_id=world.space_b,
+        start=datetime(2026, 3, 17, 13, 30, tzinfo=UTC),
+        room="Salle des mariages",
+        title="Réunion du groupe B",
+    )
     login(client, "anne@example.org")
     warned = post_form(client, NEW, form(world))
     assert warned.status_code == 400
@@ -85,8 +120,13 @@ def test_saving_warns_and_needs_confirmation(client: TestClient, world: World, d
 
 
 def test_visible_conflicts_are_named(client: TestClient, world: World) -> None:
-    world.meeting(space_id=world.space_b, start=datetime(2026, 3, 17, 13, 30, tzinfo=UTC), room="Salle des mariages",
-                  title="Réunion publique B", visibility="public")
+    world.meeting(
+        space_id=world.space_b,
+        start=datetime(2026, 3, 17, 13, 30, tzinfo=UTC),
+        room="Salle des mariages",
+        title="Réunion publique B",
+        visibility="public",
+    )
     login(client, "anne@example.org")
     warned = post_form(client, NEW, form(world))
     assert "Réunion publique B" in warned.text

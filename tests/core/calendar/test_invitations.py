@@ -47,7 +47,10 @@ def test_invite_space_members_covers_contacts_and_member_organisations(world: Wo
     report = invitations.invite_space_members(db, None, meeting, now=NOW)
     assert sorted(c.id for c in report.invited) == sorted([world.anne, world.marc, world.alpha_1])
     db.commit()
-    assert db.scalar(select(Invitation.organisation_id).where(Invitation.contact_id == world.alpha_1)) == world.alpha
+    assert (
+        db.scalar(select(Invitation.organisation_id).where(Invitation.contact_id == world.alpha_1))
+        == world.alpha
+    )
 
 
 def test_anonymised_contacts_are_never_invited(world: World, db: Session) -> None:
@@ -71,7 +74,9 @@ def test_summary_per_person_organisation_and_signatory_represented(world: World,
     invitations.invite_contacts(db, None, meeting, [world.marc], now=NOW)
     summary = invitation_summary(db, meeting.id)
     assert [g.organisation.name if g.organisation else None for g in summary.groups] == [
-        "Association Alpha", "Préfecture du Val-de-Marne", None,
+        "Association Alpha",
+        "Préfecture du Val-de-Marne",
+        None,
     ]
     assert [g.represented for g in summary.signatories] == [False]
     paul = db.scalar(select(Invitation).where(Invitation.contact_id == world.prefet_1))
@@ -112,14 +117,17 @@ def test_invitations_page_flow(client: TestClient, world: World, db: Session) ->
     assert fresh(db).get(Invitation, paul) is None
 
 
-def test_invitation_of_another_meeting_cannot_be_touched(client: TestClient, world: World, db: Session) -> None:
+def test_invitation_of_another_meeting_cannot_be_touched(
+    client: TestClient, world: World, db: Session
+) -> None:
     mine = world.meeting()
     theirs = world.meeting(space_id=world.space_b)
     invitations.invite_contacts(db, None, theirs, [world.marc], now=NOW)
     db.commit()
     target = db.scalar(select(Invitation.id))
     login(client, "anne@example.org")
-    response = post_form(client, f"/agenda/reunions/{mine.id}/invitations",
-                         {"action": "remove", "invitation_id": str(target)})
+    response = post_form(
+        client, f"/agenda/reunions/{mine.id}/invitations", {"action": "remove", "invitation_id": str(target)}
+    )
     assert response.status_code == 404
     assert fresh(db).get(Invitation, target) is not None

@@ -60,7 +60,9 @@ def test_spring_forward_gap_is_refused_and_the_typed_values_kept(
     client: TestClient, world: World, db: Session
 ) -> None:
     login(client, "anne@example.org")
-    response = post_form(client, NEW, form(world, start_date="2027-03-28", start_time="02:30", end_time="04:00"))
+    response = post_form(
+        client, NEW, form(world, start_date="2027-03-28", start_time="02:30", end_time="04:00")
+    )
     assert response.status_code == 400
     assert "n&#39;existe pas le 28 mars 2027" in response.text
     assert 'value="2027-03-28"' in response.text and 'value="02:30"' in response.text
@@ -86,7 +88,9 @@ def test_fall_back_ambiguity_is_asked_then_resolved_explicitly(
     assert winter is not None and winter.starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
     assert winter.ends_at == datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
     # the first 02:30 (summer time) overlaps the other one: same animator, confirmed
-    done = post_form(client, NEW, {**data, "start_fold": "0", "confirm_conflicts": "y"}, follow_redirects=False)
+    done = post_form(
+        client, NEW, {**data, "start_fold": "0", "confirm_conflicts": "y"}, follow_redirects=False
+    )
     assert done.status_code == 303
     summer = fresh(db).scalars(select(Meeting).order_by(Meeting.id.desc())).first()
     assert summer is not None and summer.starts_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
@@ -107,14 +111,19 @@ def test_end_before_start_is_refused(client: TestClient, world: World, db: Sessi
 def test_multi_day_meeting_with_end_date(client: TestClient, world: World, db: Session) -> None:
     login(client, "anne@example.org")
     response = post_form(
-        client, NEW, form(world, start_time="09:00", end_time="17:00", end_date="2026-03-18"), follow_redirects=False
+        client,
+        NEW,
+        form(world, start_time="09:00", end_time="17:00", end_date="2026-03-18"),
+        follow_redirects=False,
     )
     assert response.status_code == 303
     meeting = fresh(db).scalar(select(Meeting))
     assert meeting is not None and meeting.ends_at == datetime(2026, 3, 18, 16, 0, tzinfo=UTC)
 
 
-def test_a_past_meeting_needs_the_confirmation_checkbox(client: TestClient, world: World, db: Session) -> None:
+def test_a_past_meeting_needs_the_confirmation_checkbox(
+    client: TestClient, world: World, db: Session
+) -> None:
     login(client, "anne@example.org")
     data = form(world, start_date="2026-02-20")
     refused = post_form(client, NEW, data)
@@ -133,7 +142,9 @@ def test_online_link_must_be_http(client: TestClient, world: World, db: Session)
     assert response.status_code == 400
     assert "http:// ou https://" in response.text
     assert count(db) == 0
-    ok = post_form(client, NEW, form(world, online_url="https://visio.example.org/r/42"), follow_redirects=False)
+    ok = post_form(
+        client, NEW, form(world, online_url="https://visio.example.org/r/42"), follow_redirects=False
+    )
     assert ok.status_code == 303
     page = client.get(ok.headers["location"])
     assert 'href="https://visio.example.org/r/42"' in page.text
@@ -143,15 +154,24 @@ def test_hostile_input_is_escaped_everywhere(client: TestClient, world: World, d
     login(client, "anne@example.org")
     evil = '<script>alert("x")</script>'
     response = post_form(
-        client, NEW,
+        client,
+        NEW,
         form(world, title=evil, description=evil, location=evil, room=evil, visibility="public"),
         follow_redirects=False,
     )
     assert response.status_code == 303
     meeting_url = response.headers["location"]
-    pages = [meeting_url, "/agenda/?month=2026-03", "/agenda/semaine?date=2026-03-17",
-             "/agenda/liste?start=2026-03-01&end=2026-03-31", meeting_url + "/modifier", meeting_url + "/invitations",
-             meeting_url + "/ordre-du-jour", meeting_url + "/annuler", "/"]
+    pages = [
+        meeting_url,
+        "/agenda/?month=2026-03",
+        "/agenda/semaine?date=2026-03-17",
+        "/agenda/liste?start=2026-03-01&end=2026-03-31",
+        meeting_url + "/modifier",
+        meeting_url + "/invitations",
+        meeting_url + "/ordre-du-jour",
+        meeting_url + "/annuler",
+        "/",
+    ]
     for path in pages:
         page = client.get(path)
         assert page.status_code == 200, path
@@ -159,7 +179,9 @@ def test_hostile_input_is_escaped_everywhere(client: TestClient, world: World, d
     assert "&lt;script&gt;" in client.get(meeting_url).text
 
 
-def test_unknown_kind_or_space_of_someone_else_is_refused(client: TestClient, world: World, db: Session) -> None:
+def test_unknown_kind_or_space_of_someone_else_is_refused(
+    client: TestClient, world: World, db: Session
+) -> None:
     login(client, "anne@example.org")
     assert post_form(client, NEW, form(world, kind="ailleurs.truc")).status_code == 400
     assert post_form(client, NEW, form(world, space_id=str(world.space_b))).status_code == 400
@@ -170,27 +192,43 @@ def test_new_meeting_form_is_prefilled_from_the_query(client: TestClient, world:
     login(client, "anne@example.org")
     page = client.get(
         NEW,
-        params={"space": world.space_a, "title": "Groupe « emploi » <b>", "kind": "core.comite",
-                "date": "2026-04-07", "start": "18:30", "visibility": "public", "room": "Salle 3"},
+        params={
+            "space": world.space_a,
+            "title": "Groupe « emploi » <b>",
+            "kind": "core.comite",
+            "date": "2026-04-07",
+            "start": "18:30",
+            "visibility": "public",
+            "room": "Salle 3",
+        },
     )
     assert page.status_code == 200
-    assert f'<option selected value="{world.space_a}">' in page.text or f'value="{world.space_a}" selected' in page.text
+    assert (
+        f'<option selected value="{world.space_a}">' in page.text
+        or f'value="{world.space_a}" selected' in page.text
+    )
     assert 'value="Groupe « emploi » &lt;b&gt;"' in page.text
     assert 'value="2026-04-07"' in page.text and 'value="18:30"' in page.text
     assert 'value="Salle 3"' in page.text
-    assert "selected" in page.text.split('value="core.comite"')[1][:20] or 'selected value="core.comite"' in page.text
+    assert (
+        "selected" in page.text.split('value="core.comite"')[1][:20]
+        or 'selected value="core.comite"' in page.text
+    )
     # values that are not allowed are ignored, not an error
     assert client.get(NEW, params={"space": world.space_b, "kind": "x", "date": "hier"}).status_code == 200
 
 
-def test_edit_reschedules_keeping_uid_and_bumping_sequence(client: TestClient, world: World, db: Session) -> None:
+def test_edit_reschedules_keeping_uid_and_bumping_sequence(
+    client: TestClient, world: World, db: Session
+) -> None:
     meeting = world.meeting()
     uid = meeting.uid
     login(client, "anne@example.org")
     page = client.get(f"/agenda/reunions/{meeting.id}/modifier")
     assert 'value="2026-03-10"' in page.text and 'value="14:00"' in page.text
     response = post_form(
-        client, f"/agenda/reunions/{meeting.id}/modifier",
+        client,
+        f"/agenda/reunions/{meeting.id}/modifier",
         form(world, start_date="2026-03-12", start_time="10:00", end_time="12:00", title="Réunion de test"),
         follow_redirects=False,
     )
@@ -200,14 +238,23 @@ def test_edit_reschedules_keeping_uid_and_bumping_sequence(client: TestClient, w
     assert moved.starts_at == datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
     # a description change keeps the sequence
     post_form(
-        client, f"/agenda/reunions/{meeting.id}/modifier",
-        form(world, start_date="2026-03-12", start_time="10:00", end_time="12:00", title="Réunion de test",
-             description="Précisions"),
+        client,
+        f"/agenda/reunions/{meeting.id}/modifier",
+        form(
+            world,
+            start_date="2026-03-12",
+            start_time="10:00",
+            end_time="12:00",
+            title="Réunion de test",
+            description="Précisions",
+        ),
     )
     assert reload(db, Meeting, meeting.id).sequence == 1
 
 
-def test_cancel_through_the_page_keeps_meeting_and_answers(client: TestClient, world: World, db: Session) -> None:
+def test_cancel_through_the_page_keeps_meeting_and_answers(
+    client: TestClient, world: World, db: Session
+) -> None:
     meeting = world.meeting()
     db.add(Invitation(meeting_id=meeting.id, contact_id=world.marc, response="accepted"))
     db.commit()
@@ -235,7 +282,8 @@ def test_duplicate_through_the_page(client: TestClient, world: World, db: Sessio
     page = client.get(f"/agenda/reunions/{meeting.id}/dupliquer")
     assert 'value="Plénière"' in page.text and 'value="Salle 1"' in page.text
     response = post_form(
-        client, f"/agenda/reunions/{meeting.id}/dupliquer",
+        client,
+        f"/agenda/reunions/{meeting.id}/dupliquer",
         form(world, title="Plénière", room="Salle 1", start_date="2026-09-15", copy_agenda="y"),
         follow_redirects=False,
     )
@@ -244,3 +292,11 @@ def test_duplicate_through_the_page(client: TestClient, world: World, db: Sessio
     assert copy is not None and copy.id != meeting.id and copy.space_id == world.space_a
     assert copy.starts_at == datetime(2026, 9, 15, 12, 0, tzinfo=UTC)
     assert copy.series_key is None and copy.uid != meeting.uid
+
+
+def test_past_confirmation_is_offered_together_with_other_errors(client: TestClient, world: World) -> None:
+    login(client, "anne@example.org")
+    response = post_form(client, NEW, form(world, start_date="2026-02-20", title=""))
+    assert response.status_code == 400
+    assert "Ce champ est obligatoire." in response.text
+    assert 'name="confirm_past"' in response.text

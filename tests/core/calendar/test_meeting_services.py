@@ -85,7 +85,9 @@ def test_unknown_kind_is_refused_when_kinds_are_given(world: World, db: Session)
 def test_a_meeting_in_the_past_needs_a_confirmation(world: World, db: Session) -> None:
     past = NOW - timedelta(days=3)
     with pytest.raises(MeetingValidationError) as exc:
-        services.create_meeting(db, None, _input(world, starts_at=past, ends_at=past + timedelta(hours=1)), now=NOW)
+        services.create_meeting(
+            db, None, _input(world, starts_at=past, ends_at=past + timedelta(hours=1)), now=NOW
+        )
     assert "commence dans le passé" in exc.value.errors["confirm_past"][0]
     meeting = services.create_meeting(
         db, None, _input(world, starts_at=past, ends_at=past + timedelta(hours=1)), now=NOW, confirm_past=True
@@ -127,20 +129,30 @@ def test_description_typo_does_not_bump_sequence_but_place_and_title_do(
         db, None, meeting, MeetingInput.from_meeting(meeting, description="Ordre du jour joint"), now=NOW
     )
     assert change.changes and not change.significant and meeting.sequence == 0 and outbox_calls == []
-    for field, value in (("room", "Salle 2"), ("location", "Mairie"), ("online_url", "https://v.example.org"),
-                         ("title", "Comité technique élargi")):
+    for field, value in (
+        ("room", "Salle 2"),
+        ("location", "Mairie"),
+        ("online_url", "https://v.example.org"),
+        ("title", "Comité technique élargi"),
+    ):
         before = meeting.sequence
-        services.update_meeting(db, None, meeting, MeetingInput.from_meeting(meeting, **{field: value}), now=NOW)
+        services.update_meeting(
+            db, None, meeting, MeetingInput.from_meeting(meeting, **{field: value}), now=NOW
+        )
         assert meeting.sequence == before + 1, field
     assert len(outbox_calls) == 4
     # saving the same values again changes nothing
-    assert services.update_meeting(db, None, meeting, MeetingInput.from_meeting(meeting), now=NOW).changes == {}
+    assert (
+        services.update_meeting(db, None, meeting, MeetingInput.from_meeting(meeting), now=NOW).changes == {}
+    )
     assert meeting.sequence == 4
 
 
 def test_editing_a_past_meeting_without_moving_it_needs_no_confirmation(world: World, db: Session) -> None:
     meeting = world.meeting(start=NOW - timedelta(days=7))
-    services.update_meeting(db, None, meeting, MeetingInput.from_meeting(meeting, description="Compte rendu"), now=NOW)
+    services.update_meeting(
+        db, None, meeting, MeetingInput.from_meeting(meeting, description="Compte rendu"), now=NOW
+    )
     with pytest.raises(MeetingValidationError):
         services.reschedule_meeting(
             db, None, meeting, NOW - timedelta(days=6), NOW - timedelta(days=6) + timedelta(hours=1), now=NOW
@@ -149,7 +161,9 @@ def test_editing_a_past_meeting_without_moving_it_needs_no_confirmation(world: W
 
 def test_the_space_of_a_meeting_never_changes_on_edit(world: World, db: Session) -> None:
     meeting = services.create_meeting(db, None, _input(world), now=NOW)
-    services.update_meeting(db, None, meeting, MeetingInput.from_meeting(meeting, space_id=world.space_b), now=NOW)
+    services.update_meeting(
+        db, None, meeting, MeetingInput.from_meeting(meeting, space_id=world.space_b), now=NOW
+    )
     assert meeting.space_id == world.space_a
 
 
@@ -181,7 +195,9 @@ def test_cancel_keeps_the_meeting_and_its_answers(
     assert {"calendar.meeting.cancelled", "calendar.meeting.reinstated"} <= actions
 
 
-def test_duplicate_is_independent_and_copies_agenda_and_invitees_on_request(world: World, db: Session) -> None:
+def test_duplicate_is_independent_and_copies_agenda_and_invitees_on_request(
+    world: World, db: Session
+) -> None:
     source = services.create_meeting(db, None, _input(world, room="Salle 1"), now=NOW)
     add_item(db, None, source, "Tour de table", duration_minutes=15)
     invitations.invite_contacts(db, None, source, [world.marc], now=NOW)
@@ -190,18 +206,29 @@ def test_duplicate_is_independent_and_copies_agenda_and_invitees_on_request(worl
     )
     later = START + timedelta(days=28)
     copy = services.duplicate_meeting(
-        db, None, source, MeetingInput.from_meeting(source, starts_at=later, ends_at=later + timedelta(hours=2)),
-        now=NOW, copy_agenda=True, copy_invitations=True,
+        db,
+        None,
+        source,
+        MeetingInput.from_meeting(source, starts_at=later, ends_at=later + timedelta(hours=2)),
+        now=NOW,
+        copy_agenda=True,
+        copy_invitations=True,
     )
     db.commit()
     assert copy.id != source.id and copy.uid != source.uid and copy.sequence == 0
     assert copy.room == "Salle 1" and copy.starts_at == later
-    assert db.scalars(select(AgendaItem.title).where(AgendaItem.meeting_id == copy.id)).all() == ["Tour de table"]
+    assert db.scalars(select(AgendaItem.title).where(AgendaItem.meeting_id == copy.id)).all() == [
+        "Tour de table"
+    ]
     copied = db.scalar(select(Invitation).where(Invitation.meeting_id == copy.id))
     assert copied is not None and copied.contact_id == world.marc and copied.response == "pending"
     bare = services.duplicate_meeting(
-        db, None, source, MeetingInput.from_meeting(source, starts_at=later, ends_at=later + timedelta(hours=1)),
-        now=NOW, copy_agenda=False,
+        db,
+        None,
+        source,
+        MeetingInput.from_meeting(source, starts_at=later, ends_at=later + timedelta(hours=1)),
+        now=NOW,
+        copy_agenda=False,
     )
     assert db.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == bare.id)) is None
     assert db.scalar(select(Invitation.id).where(Invitation.meeting_id == bare.id)) is None

@@ -21,9 +21,18 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 def context(app: Starlette, db: Session, user: User | None) -> RequestContext:
     """A request context as a space page would hand to ``reseau_space_panels``."""
-    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "app": app, "session": {},
-             "query_string": b""}
-    return RequestContext(request=Request(scope), state=app.state.reseau, db=db, user=user, form=None, language="fr")
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [],
+        "app": app,
+        "session": {},
+        "query_string": b"",
+    }
+    return RequestContext(
+        request=Request(scope), state=app.state.reseau, db=db, user=user, form=None, language="fr"
+    )
 
 
 def test_space_panel_lists_next_meetings_and_offers_planning_to_animators(
@@ -31,13 +40,19 @@ def test_space_panel_lists_next_meetings_and_offers_planning_to_animators(
 ) -> None:
     world.meeting(title="Réunion passée", start=NOW - timedelta(days=3))
     world.meeting(title="Prochaine réunion", start=NOW + timedelta(days=2))
-    world.meeting(title="Réunion de B", space_id=world.space_b, start=NOW + timedelta(days=2), visibility="public")
+    world.meeting(
+        title="Réunion de B", space_id=world.space_b, start=NOW + timedelta(days=2), visibility="public"
+    )
     space = db.get(Space, world.space_a)
     anne = db.query(User).filter_by(email="anne@example.org").one()
     panels = app.state.reseau.hooks.space_panels(context(app, db, anne), space)
     panel = next(p for p in panels if p.key == "core.calendar.space")
     assert panel.title == "Prochaines réunions"
-    assert "Prochaine réunion" in panel.html and "Réunion passée" not in panel.html and "Réunion de B" not in panel.html
+    assert (
+        "Prochaine réunion" in panel.html
+        and "Réunion passée" not in panel.html
+        and "Réunion de B" not in panel.html
+    )
     assert f"/agenda/reunions/nouvelle?space={world.space_a}" in panel.html
     assert "Planifier une réunion" in panel.html
     # a visitor sees no members-only meeting and no planning link
@@ -51,7 +66,9 @@ def test_dashboard_panel_shows_my_next_meetings_and_pending_answers(
 ) -> None:
     mine = world.meeting(title="Réunion de mon espace", start=NOW + timedelta(days=1))
     invited = world.meeting(title="Invitation dans B", space_id=world.space_b, start=NOW + timedelta(days=4))
-    world.meeting(title="Pas pour moi", space_id=world.space_b, start=NOW + timedelta(days=5), visibility="public")
+    world.meeting(
+        title="Pas pour moi", space_id=world.space_b, start=NOW + timedelta(days=5), visibility="public"
+    )
     invite_contacts(db, None, invited, [world.marc], now=NOW)
     db.commit()
     login(client, "marc@example.org")

@@ -48,7 +48,13 @@ def status(response: Any) -> int | str:
 
 def manage_paths(meeting_id: int) -> list[str]:
     base = f"/agenda/reunions/{meeting_id}"
-    return [f"{base}/modifier", f"{base}/dupliquer", f"{base}/annuler", f"{base}/ordre-du-jour", f"{base}/invitations"]
+    return [
+        f"{base}/modifier",
+        f"{base}/dupliquer",
+        f"{base}/annuler",
+        f"{base}/ordre-du-jour",
+        f"{base}/invitations",
+    ]
 
 
 def post_payloads(world: World, meeting_id: int) -> list[tuple[str, dict[str, Any]]]:
@@ -89,7 +95,12 @@ def test_members_only_meeting_of_space_a(client: TestClient, world: World, db: S
         assert status(response) == manage, path
     fresh(db)
     kept = db.get(Meeting, meeting.id)
-    assert kept is not None and kept.title == "Réunion réservée" and kept.status == "scheduled" and kept.sequence == 0
+    assert (
+        kept is not None
+        and kept.title == "Réunion réservée"
+        and kept.status == "scheduled"
+        and kept.sequence == 0
+    )
     assert db.scalar(select(func.count()).select_from(Meeting)) == 1
     assert db.scalar(select(func.count()).select_from(Invitation)) == 0
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
@@ -108,8 +119,14 @@ def test_public_meeting_is_readable_but_not_manageable(
 
 @pytest.mark.parametrize(
     ("visitor", "expected"),
-    [("anonymous", "login"), ("outsider", 403), ("member", 403), ("other_animator", 200), ("animator", 200),
-     ("admin", 200)],
+    [
+        ("anonymous", "login"),
+        ("outsider", 403),
+        ("member", 403),
+        ("other_animator", 200),
+        ("animator", 200),
+        ("admin", 200),
+    ],
 )
 def test_planning_pages(client: TestClient, world: World, visitor: str, expected: int | str) -> None:
     email = VISITORS[visitor]
@@ -119,7 +136,9 @@ def test_planning_pages(client: TestClient, world: World, visitor: str, expected
         assert status(client.get(path, follow_redirects=False)) == expected, path
 
 
-def test_animator_of_another_space_cannot_plan_in_space_a(client: TestClient, world: World, db: Session) -> None:
+def test_animator_of_another_space_cannot_plan_in_space_a(
+    client: TestClient, world: World, db: Session
+) -> None:
     login(client, "bruno@example.org")
     page = client.get("/agenda/reunions/nouvelle", params={"space": world.space_a})
     assert "Groupe A" not in page.text  # only B is offered
@@ -132,7 +151,9 @@ def test_animator_of_another_space_cannot_plan_in_space_a(client: TestClient, wo
 def test_admin_may_plan_anywhere(client: TestClient, world: World, db: Session) -> None:
     login(client, "admin@example.org")
     response = client.post(
-        "/agenda/reunions/nouvelle", data={**form(world), "csrf_token": csrf_token(client)}, follow_redirects=False
+        "/agenda/reunions/nouvelle",
+        data={**form(world), "csrf_token": csrf_token(client)},
+        follow_redirects=False,
     )
     assert response.status_code == 303
 

@@ -95,8 +95,12 @@ def test_meeting_and_management_pages_do_not_query_per_row(
     from core.calendar.models import AgendaItem
     from core.directory.models import Contact
 
-    meeting = Meeting(space_id=world.space_a, title="Grande réunion", starts_at=datetime(2026, 3, 10, 13, 0, tzinfo=UTC),
-                      ends_at=datetime(2026, 3, 10, 15, 0, tzinfo=UTC))
+    meeting = Meeting(
+        space_id=world.space_a,
+        title="Grande réunion",
+        starts_at=datetime(2026, 3, 10, 13, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 10, 15, 0, tzinfo=UTC),
+    )
     db.add(meeting)
     db.commit()
 
@@ -105,12 +109,23 @@ def test_meeting_and_management_pages_do_not_query_per_row(
             contact = Contact(first_name="Invité", last_name=f"N{i}", email=f"n{i}@example.org")
             db.add(contact)
             db.flush()
-            db.add(Invitation(meeting_id=meeting.id, contact_id=contact.id, response="accepted" if i % 2 else "pending"))
-            db.add(AgendaItem(meeting_id=meeting.id, position=i, title=f"Point {i}", presenter_contact_id=contact.id))
+            db.add(
+                Invitation(
+                    meeting_id=meeting.id, contact_id=contact.id, response="accepted" if i % 2 else "pending"
+                )
+            )
+            db.add(
+                AgendaItem(
+                    meeting_id=meeting.id, position=i, title=f"Point {i}", presenter_contact_id=contact.id
+                )
+            )
         db.commit()
 
-    paths = [f"/agenda/reunions/{meeting.id}", f"/agenda/reunions/{meeting.id}/invitations",
-             f"/agenda/reunions/{meeting.id}/ordre-du-jour"]
+    paths = [
+        f"/agenda/reunions/{meeting.id}",
+        f"/agenda/reunions/{meeting.id}/invitations",
+        f"/agenda/reunions/{meeting.id}/ordre-du-jour",
+    ]
     login(client, "anne@example.org")
     grow(3)
     few = {p: 0 for p in paths}

@@ -58,8 +58,14 @@ def test_get_shows_a_confirmation_and_changes_nothing(
     assert "noindex" in page.headers["x-robots-tag"]
     assert "Je participe" in page.text and "Je ne participe pas" in page.text
     assert reload(db, Invitation, invitation.id).response == "pending"
-    assert fresh(db).scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "calendar.invitation.answered")) == 0
+    assert (
+        fresh(db).scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "calendar.invitation.answered")
+        )
+        == 0
+    )
 
 
 def test_post_records_and_repeating_is_harmless(
@@ -80,8 +86,14 @@ def test_post_records_and_repeating_is_harmless(
     changed = client.post(url, data={"csrf_token": token, "answer": "declined", "comment": ""})
     assert changed.status_code == 200
     assert reload(db, Invitation, invitation.id).response == "declined"
-    assert fresh(db).scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "calendar.invitation.answered")) == 2
+    assert (
+        fresh(db).scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "calendar.invitation.answered")
+        )
+        == 2
+    )
 
 
 def test_post_needs_the_csrf_token_and_a_known_answer(
@@ -102,14 +114,16 @@ def test_tampered_links_are_refused_and_change_nothing(
     invitation = invite(world, db)
     good = path_of(rsvp_url(settings, invitation.id))
     token = csrf_from(client.get(good).text)
-    payload, stamp, signature = good.rsplit("/", 1)[1].split(".")
+    _payload, stamp, signature = good.rsplit("/", 1)[1].split(".")
     # another invitation id with the old signature, a cut link, a link signed with another salt
     other_payload = URLSafeTimedSerializer(settings.secret_key, salt="rsvp").dumps({"i": invitation.id + 1})
     forged = [
         f"/agenda/reponse/{other_payload.split('.')[0]}.{stamp}.{signature}",
         good[:-4],
-        "/agenda/reponse/" + URLSafeTimedSerializer(settings.secret_key, salt="unsubscribe").dumps({"i": invitation.id}),
-        "/agenda/reponse/" + URLSafeTimedSerializer("another-secret", salt="rsvp").dumps({"i": invitation.id}),
+        "/agenda/reponse/"
+        + URLSafeTimedSerializer(settings.secret_key, salt="unsubscribe").dumps({"i": invitation.id}),
+        "/agenda/reponse/"
+        + URLSafeTimedSerializer("another-secret", salt="rsvp").dumps({"i": invitation.id}),
         "/agenda/reponse/n%27importe%20quoi",
     ]
     for url in forged:
@@ -121,7 +135,10 @@ def test_tampered_links_are_refused_and_change_nothing(
 
 
 def test_link_expires_when_the_meeting_has_ended(
-    make_app, world: World, db: Session, settings: Settings  # type: ignore[no-untyped-def]
+    make_app,
+    world: World,
+    db: Session,
+    settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
     invitation = invite(world, db)  # meeting on 10 March 2026, 13:00–15:00 UTC
     url = path_of(rsvp_url(settings, invitation.id, now=NOW))
@@ -135,8 +152,14 @@ def test_link_expires_when_the_meeting_has_ended(
         # a rescheduled meeting keeps its links working
         meeting = services.get_meeting(db, invitation.meeting_id)
         assert meeting is not None
-        services.reschedule_meeting(db, None, meeting, datetime(2026, 3, 20, 13, 0, tzinfo=UTC),
-                                    datetime(2026, 3, 20, 15, 0, tzinfo=UTC), now=NOW)
+        services.reschedule_meeting(
+            db,
+            None,
+            meeting,
+            datetime(2026, 3, 20, 13, 0, tzinfo=UTC),
+            datetime(2026, 3, 20, 15, 0, tzinfo=UTC),
+            now=NOW,
+        )
         db.commit()
         assert client.get(url).status_code == 200
         # and no link lives more than two years
@@ -166,7 +189,9 @@ def test_cancelled_meeting_shows_the_cancellation_and_takes_no_answer(
     assert reload(db, Invitation, invitation.id).response == "pending"
 
 
-def test_withdrawn_invitation_link_is_gone(client: TestClient, world: World, db: Session, settings: Settings) -> None:
+def test_withdrawn_invitation_link_is_gone(
+    client: TestClient, world: World, db: Session, settings: Settings
+) -> None:
     invitation = invite(world, db)
     url = path_of(rsvp_url(settings, invitation.id))
     db.delete(invitation)
@@ -183,7 +208,9 @@ def test_invited_user_answers_from_the_meeting_page(client: TestClient, world: W
     assert page.status_code == 200 and "Votre réponse : Sans réponse" in page.text
     link = page.text.split('href="/agenda/reponse/')[1].split('"')[0]
     answer_page = client.get(f"/agenda/reponse/{link}")
-    client.post(f"/agenda/reponse/{link}", data={"csrf_token": csrf_from(answer_page.text), "answer": "tentative"})
+    client.post(
+        f"/agenda/reponse/{link}", data={"csrf_token": csrf_from(answer_page.text), "answer": "tentative"}
+    )
     assert fresh(db).scalar(select(Invitation.response)) == "tentative"
 
 

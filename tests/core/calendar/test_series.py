@@ -27,7 +27,9 @@ URL = "/agenda/series/nouvelle"
 
 
 def test_first_tuesday_every_six_months() -> None:
-    rule = SeriesRule(MONTH, date(2026, 3, 1), interval=6, weekday=1, position=1, monthly_mode=NTH_WEEKDAY, count=4)
+    rule = SeriesRule(
+        MONTH, date(2026, 3, 1), interval=6, weekday=1, position=1, monthly_mode=NTH_WEEKDAY, count=4
+    )
     assert series_dates(rule) == [date(2026, 3, 3), date(2026, 9, 1), date(2027, 3, 2), date(2027, 9, 7)]
     assert rule.describe() == "tous les 6 mois, le premier mardi"
 
@@ -56,13 +58,18 @@ def test_bad_rules_are_refused(rule: SeriesRule, field: str) -> None:
 
 
 def test_series_across_dst_keeps_the_paris_hour() -> None:
-    items = occurrences([date(2026, 10, 20), date(2026, 10, 27)], start=datetime(1, 1, 1, 14).time(),
-                        end=datetime(1, 1, 1, 16).time())
+    items = occurrences(
+        [date(2026, 10, 20), date(2026, 10, 27)],
+        start=datetime(1, 1, 1, 14).time(),
+        end=datetime(1, 1, 1, 16).time(),
+    )
     assert [i.starts_at for i in items] == [
         datetime(2026, 10, 20, 12, 0, tzinfo=UTC),
         datetime(2026, 10, 27, 13, 0, tzinfo=UTC),
     ]
-    gap = occurrences([date(2027, 3, 28)], start=datetime(1, 1, 1, 2, 30).time(), end=datetime(1, 1, 1, 4).time())
+    gap = occurrences(
+        [date(2027, 3, 28)], start=datetime(1, 1, 1, 2, 30).time(), end=datetime(1, 1, 1, 4).time()
+    )
     assert gap[0].error and gap[0].starts_at is None
 
 
@@ -94,7 +101,12 @@ def test_preview_then_create_through_the_page(client: TestClient, world: World, 
     preview = post_form(client, URL, {**series_form(world), "action": "preview"})
     assert preview.status_code == 200, preview.text[-2000:]
     assert "Tous les 6 mois, le premier mardi" in preview.text
-    for label in ("Mardi 3 mars 2026", "Mardi 1 septembre 2026", "Mardi 2 mars 2027", "Mardi 7 septembre 2027"):
+    for label in (
+        "Mardi 3 mars 2026",
+        "Mardi 1 septembre 2026",
+        "Mardi 2 mars 2027",
+        "Mardi 7 septembre 2027",
+    ):
         assert label in preview.text
     assert "Créer les 4 réunions" in preview.text
     assert fresh(db).scalar(select(Meeting.id)) is None  # a preview writes nothing
@@ -115,8 +127,16 @@ def test_preview_then_create_through_the_page(client: TestClient, world: World, 
 def test_a_bad_date_in_the_series_creates_nothing(client: TestClient, world: World, db: Session) -> None:
     login(client, "anne@example.org")
     # weekly on Sundays from 2027-03-21 at 02:30: 2027-03-28 falls in the DST gap
-    data = series_form(world, frequency=WEEK, interval="1", weekday="6", first="2027-03-21", count="3",
-                       start_time="02:30", end_time="04:00")
+    data = series_form(
+        world,
+        frequency=WEEK,
+        interval="1",
+        weekday="6",
+        first="2027-03-21",
+        count="3",
+        start_time="02:30",
+        end_time="04:00",
+    )
     preview = post_form(client, URL, {**data, "action": "preview"})
     assert "n&#39;existe pas le 28 mars 2027" in preview.text
     refused = post_form(client, URL, {**data, "action": "create"})
@@ -136,14 +156,20 @@ def test_series_with_past_dates_needs_confirmation(client: TestClient, world: Wo
 
 
 def test_series_conflicts_must_be_confirmed(client: TestClient, world: World, db: Session) -> None:
-    world.meeting(start=datetime(2026, 3, 3, 13, 30, tzinfo=UTC), room="salle du Conseil", space_id=world.space_b)
+    world.meeting(
+        start=datetime(2026, 3, 3, 13, 30, tzinfo=UTC), room="salle du Conseil", space_id=world.space_b
+    )
     login(client, "anne@example.org")
     refused = post_form(client, URL, {**series_form(world), "action": "create"})
     assert refused.status_code == 400
     assert "même salle" in refused.text
     assert len(fresh(db).scalars(select(Meeting.id)).all()) == 1
-    done = post_form(client, URL, {**series_form(world), "action": "create", "confirm_conflicts": "y"},
-                     follow_redirects=False)
+    done = post_form(
+        client,
+        URL,
+        {**series_form(world), "action": "create", "confirm_conflicts": "y"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     assert len(fresh(db).scalars(select(Meeting.id)).all()) == 5
 
