@@ -339,9 +339,112 @@ def _series_rule(form: SeriesForm) -> series.SeriesRule:
     )
 
 
+#: series service field names → series form field names
+_SERIES_FIELDS = {
+    "first": "first",
+    "until": "until",
+    "interval": "interval",
+    "count": "count",
+    "confirm_past": "confirm_past",
+    "title": "title",
+    "kind": "kind",
+    "online_url": "online_url",
+    "location": "location",
+    "room": "room",
+    "ends_at": "end_time",
+    "visibility": "visibility",
+    "space_id": "space_id",
+}
+
+
+@dataclass
+class SeriesPreview:
+    """The dates a series form gives, with their problems, before anything is created."""
+
+    rule_text: str = ""
+    occurrences: list[series.Occurrence] = field(default_factory=list)
+    conflicts: dict[date, list[Conflict]] = field(default_factory=dict)
+
+    @property
+    def ambiguous(self) -> bool:
+        """Whether a date's time happens twice (the form then asks which one)."""
+        return any(o.ambiguous for o in self.occurrences)
+
+
+def _series_preview(ctx: RequestContext, form: SeriesForm) -> SeriesPreview:
+    """The dates of the rule, turned into instants, each checked for conflicts (one indexed
+    query per date, at most :data:`core.calendar.series.MAX_OCCURRENCES`)."""
+    preview = SeriesPreview()
+    try:
+        rule = _series_rule(form)
+        dates = series.series_dates(rule)
+    except series.SeriesError as exc:
+        apply_service_errors(form, exc.errors, _SERIES_FIELDS)
+        return preview
+    preview.rule_text = rule.describe()
+    folds = {
+        name: (int(f.data) if f.data in ("0", "1") else None)
+        for name, f in (("start", form.start_fold), ("end", form.end_fold))
+    }
+    start_time, end_time = form.start_time.data, form.end_time.data
+    assert start_time is not None and end_time is not None  # required fields, validated
+    preview.occurrences = series.occurrences(
+        dates, start_time, end_time, start_fold=folds["start"], end_fold=folds["end"]
+    )
+    for occ in preview.occurrences:
+        if occ.starts_at and occ.ends_at and not occ.error:
+            found = find_conflicts(
+                ctx.db,
+                space_id=form.space_id.data,
+                starts_at=occ.starts_at,
+                ends_at=occ.ends_at,
+                room=form.room.data or "",
+            )
+            if found:
+                mark_visible(ctx.db, ctx.user, found)
+                preview.conflicts[occ.day] = found
+    return preview
+
+
+def _series_create(ctx: RequestContext, form: SeriesForm, preview: SeriesPreview) -> list[Meeting]:
+    """Create the previewed meetings, or attach the reasons not to the form (nothing written)."""
+    if preview.conflicts and not form.confirm_conflicts.data:
+        add_error(form, "confirm_conflicts", ctx._("Confirmez la création malgré les conflits signalés."))
+        return []
+    now = ctx.now()
+    template = MeetingInput(
+        space_id=form.space_id.data,
+        title=form.title.data or "",
+        starts_at=now,  # replaced by each occurrence's
+        ends_at=now,
+        kind=form.kind.data,
+        description=form.description.data or "",
+        location=form.location.data or "",
+        room=form.room.data or "",
+        online_url=form.online_url.data or "",
+        visibility=form.visibility.data,
+        reminders_enabled=bool(form.reminders_enabled.data),
+    )
+    try:
+        with ctx.db.begin_nested():
+            return series.create_series(
+                ctx.db,
+                ctx.user,
+                template,
+                preview.occurrences,
+                now=now,
+                kinds=list(ctx.state.registry.meeting_kinds),
+                confirm_past=bool(form.confirm_past.data),
+            )
+    except MeetingValidationError as exc:
+        apply_service_errors(form, exc.errors, _SERIES_FIELDS)
+        return []
+
+
 @page
 def series_new(ctx: RequestContext) -> Response:
-    """Several meetings at once from a rule: preview the dates, then create them."""
+    """Several meetings at once from a rule: preview the dates (``action=preview``), then create
+    them (``action=create``); ``?space=<id>`` preselects the space."""
     user = ctx.require_user()
     spaces = list(services.manageable_spaces(ctx.db, ctx.state.registry, user))
     if not spaces:
@@ -355,119 +458,34 @@ def series_new(ctx: RequestContext) -> Response:
     form = bind(ctx, SeriesForm, **prefill)
     form.space_id.choices = choices((s.id, s.name) for s in spaces)
     form.kind.choices = _kinds(ctx)
-    preview: list[series.Occurrence] = []
-    conflicts: dict[date, list[Conflict]] = {}
-    rule_text = ""
-    ambiguous = False
+    preview = SeriesPreview()
+    creating = ctx.form is not None and ctx.form.get("action") == "create"
     if ctx.form is not None and form.validate():
-        try:
-            rule = _series_rule(form)
-            dates = series.series_dates(rule)
-        except series.SeriesError as exc:
-            apply_service_errors(
-                form, exc.errors, {"first": "first", "until": "until", "interval": "interval"}
-            )
-        else:
-            rule_text = rule.describe()
-            folds = {
-                name: (int(f.data) if f.data in ("0", "1") else None)
-                for name, f in (("start", form.start_fold), ("end", form.end_fold))
-            }
-            start_time, end_time = form.start_time.data, form.end_time.data
-            assert start_time is not None and end_time is not None  # required fields, validated
-            preview = series.occurrences(
-                dates,
-                start_time,
-                end_time,
-                start_fold=folds["start"],
-                end_fold=folds["end"],
-            )
-            ambiguous = any(o.ambiguous for o in preview)
-            for occ in preview:
-                if occ.starts_at and occ.ends_at and not occ.error:
-                    found = find_conflicts(
-                        ctx.db,
-                        space_id=form.space_id.data,
-                        starts_at=occ.starts_at,
-                        ends_at=occ.ends_at,
-                        room=form.room.data or "",
-                    )
-                    if found:
-                        mark_visible(ctx.db, ctx.user, found)
-                        conflicts[occ.day] = found
-            if ctx.form.get("action") == "create":
-                template = MeetingInput(
-                    space_id=form.space_id.data,
-                    title=form.title.data or "",
-                    starts_at=ctx.now(),
-                    ends_at=ctx.now(),
-                    kind=form.kind.data,
-                    description=form.description.data or "",
-                    location=form.location.data or "",
-                    room=form.room.data or "",
-                    online_url=form.online_url.data or "",
-                    visibility=form.visibility.data,
-                    reminders_enabled=bool(form.reminders_enabled.data),
+        preview = _series_preview(ctx, form)
+        if creating and preview.occurrences:
+            created = _series_create(ctx, form, preview)
+            if created:
+                first, last = (
+                    m.starts_at.astimezone(PARIS).date().isoformat() for m in (created[0], created[-1])
                 )
-                if conflicts and not form.confirm_conflicts.data:
-                    add_error(
-                        form,
-                        "confirm_conflicts",
-                        ctx._("Confirmez la création malgré les conflits signalés."),
-                    )
-                else:
-                    try:
-                        with ctx.db.begin_nested():
-                            created = series.create_series(
-                                ctx.db,
-                                user,
-                                template,
-                                preview,
-                                now=ctx.now(),
-                                kinds=list(ctx.state.registry.meeting_kinds),
-                                confirm_past=bool(form.confirm_past.data),
-                            )
-                    except MeetingValidationError as exc:
-                        apply_service_errors(form, exc.errors, _SERIES_FIELDS)
-                    else:
-                        return ctx.redirect(
-                            ctx.url_for(
-                                "calendar:list",
-                                query={
-                                    "space": form.space_id.data,
-                                    "start": created[0].starts_at.astimezone(PARIS).date().isoformat(),
-                                    "end": created[-1].starts_at.astimezone(PARIS).date().isoformat(),
-                                },
-                            ),
-                            flash=ctx._("%(n)s réunions ont été créées.", n=len(created)),
-                        )
+                return ctx.redirect(
+                    ctx.url_for(
+                        "calendar:list", query={"space": form.space_id.data, "start": first, "end": last}
+                    ),
+                    flash=ctx._("%(n)s réunions ont été créées.", n=len(created)),
+                )
     now = ctx.now()
     return ctx.render(
         "calendar/series_form.html",
-        status_code=400
-        if ctx.form is not None and (form.errors or ctx.form.get("action") == "create")
-        else 200,
+        status_code=400 if ctx.form is not None and (form.errors or creating) else 200,
         form=form,
-        preview=preview,
-        rule_text=rule_text,
-        conflicts=conflicts,
-        ambiguous=ambiguous,
-        any_past=any(o.starts_at is not None and o.starts_at < now for o in preview),
+        preview=preview.occurrences,
+        rule_text=preview.rule_text,
+        conflicts=preview.conflicts,
+        ambiguous=preview.ambiguous,
+        any_past=any(o.starts_at is not None and o.starts_at < now for o in preview.occurrences),
         fold_labels=[(value, str(label)) for value, label in FOLD_LABELS],
     )
-
-
-_SERIES_FIELDS = {
-    "confirm_past": "confirm_past",
-    "title": "title",
-    "kind": "kind",
-    "online_url": "online_url",
-    "location": "location",
-    "room": "room",
-    "ends_at": "end_time",
-    "visibility": "visibility",
-    "space_id": "space_id",
-}
 
 
 # --------------------------------------------------------------------------------- agenda
