@@ -62,6 +62,7 @@ def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
         NavItem("core.home", _("Accueil"), ctx.url_for("home"), order=0),
         NavItem("core.directory", _("Annuaire"), ctx.url_for("directory:organisations"), order=10),
         NavItem("core.spaces", _("Espaces"), ctx.url_for("spaces:list"), order=20),
+        NavItem("core.calendar", _("Agenda"), ctx.url_for("calendar:month"), order=15),
     ]
     if ctx.user is not None and ctx.user.is_admin:
         items.append(NavItem("core.admin", _("Administration"), ctx.url_for("admin:index"), order=900))
@@ -71,13 +72,24 @@ def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
 @hookimpl
 def reseau_dashboard_panels(ctx: RequestContext) -> list[Panel]:
     from core.calendar.followup_routes import dashboard_panel_html
+    from core.calendar.panels import dashboard_panel
 
+    panels: list[Panel] = []
+    meetings = dashboard_panel(ctx)
+    if meetings is not None:
+        panels.append(meetings)
     html = dashboard_panel_html(ctx)
-    return [Panel("core.my_actions", _("Mes actions à mener"), html, order=20)] if html is not None else []
+    if html is not None:
+        panels.append(Panel("core.my_actions", _("Mes actions à mener"), html, order=20))
+    return panels
 
 
 @hookimpl
 def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
+    from core.calendar.panels import space_panel
     from core.resources.routes import space_panel_html
 
-    return [Panel("core.resources", _("Ressources"), space_panel_html(ctx, space), order=60)]
+    return [
+        space_panel(ctx, space),
+        Panel("core.resources", _("Ressources"), space_panel_html(ctx, space), order=60),
+    ]

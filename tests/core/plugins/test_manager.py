@@ -321,6 +321,7 @@ def test_core_contributions_go_through_the_same_sorting() -> None:
         "tiers.first",
         "core.home",
         "core.directory",
+        "core.calendar",
         "core.spaces",
     ]
 

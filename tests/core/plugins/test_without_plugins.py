@@ -60,7 +60,7 @@ def test_the_core_works_without_any_plugin(bare_client: TestClient, db: Session)
         assert client.get(path).status_code == 200, path
     assert client.get("/groupes_techniques/").status_code == 404
     nav = client.get("/").text.split('<nav class="main-nav"')[1].split("</nav>")[0]
-    assert re.findall(r"<a [^>]*>([^<]+)</a>", nav) == ["Accueil", "Annuaire", "Espaces"]
+    assert re.findall(r"<a [^>]*>([^<]+)</a>", nav) == ["Accueil", "Annuaire", "Agenda", "Espaces"]
 
     login(client, "camille.martin@example.org")
     assert client.get("/admin/").status_code == 200

@@ -1,0 +1,64 @@
+"""Loading a meeting for a page, with the permission checks every calendar route shares.
+
+A meeting the viewer may not see answers 404 (its existence is not confirmed to a signed-in
+stranger) – or sends an anonymous visitor to the login page; a meeting they may see but not
+manage answers 403 on management pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.routing import NoMatchFound
+
+from core.calendar import services
+from core.calendar.models import Meeting
+from core.calendar.visibility import can_see
+from core.web.context import LoginRequired, RequestContext
+
+
+def load_meeting(ctx: RequestContext, meeting_id: int, *, manage: bool = False) -> Meeting:
+    """The meeting (space loaded) if the viewer may see it – and manage it when ``manage``."""
+    meeting = services.get_meeting(ctx.db, meeting_id)
+    if meeting is None:
+        raise HTTPException(404)
+    if manage:
+        if ctx.user is None:
+            raise LoginRequired()
+        if services.can_manage(ctx.db, ctx.state.registry, ctx.user, meeting.space_id):
+            return meeting
+        if can_see(ctx.db, ctx.user, meeting):
+            raise HTTPException(403)
+        raise HTTPException(404)
+    if can_see(ctx.db, ctx.user, meeting):
+        return meeting
+    if ctx.user is None:
+        raise LoginRequired()
+    raise HTTPException(404)
+
+
+def can_manage_meeting(ctx: RequestContext, meeting: Meeting) -> bool:
+    """Whether the viewer may edit this meeting (animator of its space, or admin)."""
+    return services.can_manage(ctx.db, ctx.state.registry, ctx.user, meeting.space_id)
+
+
+def optional_url(ctx: RequestContext, name: str, /, **params: Any) -> str | None:
+    """The path of a route another area provides, or ``None`` while it is not mounted.
+
+    The calendar links to the iCalendar feeds (``feeds:*``); building the page must not fail
+    in an app where that part is missing.
+    """
+    try:
+        return ctx.url_for(name, **params)
+    except NoMatchFound:
+        return None
+
+
+def int_param(value: Any) -> int | None:
+    """A positive integer from a query or form value, else ``None``."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
