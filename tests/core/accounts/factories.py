@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,11 +12,18 @@ from starlette.testclient import TestClient
 
 from core.accounts import services
 from core.accounts.models import User
+from core.accounts.passwords import hash_password
 from core.directory.models import Affiliation, Contact, Organisation
 from core.spaces.models import Space, SpaceMembership
 
 PASSWORD = "un mot de passe solide"
 COOKIE = "reseau_session"
+
+
+@cache
+def hashed(password: str) -> str:
+    """The argon2id hash of ``password``, computed once."""
+    return hash_password(password)
 
 
 def make_user(
@@ -28,10 +36,11 @@ def make_user(
     contact_id: int | None = None,
     name: str | None = None,
 ) -> User:
-    """A committed account (argon2id-hashed password)."""
+    """A committed account (argon2id-hashed password, hashed once per test run: it is slow on purpose)."""
     user = services.create_user(
-        db, email, password, name or email.partition("@")[0], is_admin=admin, contact_id=contact_id
+        db, email, None, name or email.partition("@")[0], is_admin=admin, contact_id=contact_id
     )
+    user.password_hash = hashed(password) if password else None
     user.is_active = active
     db.commit()
     return user

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
@@ -67,5 +66,3 @@ def build_app(settings: Settings, clock: object) -> Starlette:
     pm = make_plugin_manager([])
     pm.register(sys.modules[__name__], name=NAME)
     return create_app(settings.with_(plugins=()), plugin_manager=pm, clock=clock)  # type: ignore[arg-type]
-
-

@@ -14,15 +14,16 @@ from starlette.testclient import TestClient
 
 from core.accounts import passwords
 from core.accounts.models import LoginAttempt, User
-from tests.core.accounts.factories import PASSWORD, make_user, refresh, session_data, signed_in
 from tests.conftest import MakeApp
+from tests.core.accounts.factories import PASSWORD, make_user, refresh, session_data, signed_in
 from tests.helpers import FrozenClock, csrf_token, login, post_form
 
 
 def _post_login(client: TestClient, email: str, password: str, **extra: Any) -> Any:
     client._reseau_csrf = None  # type: ignore[attr-defined]
-    return post_form(client, "/compte/connexion", {"email": email, "password": password, **extra},
-                     follow_redirects=False)
+    return post_form(
+        client, "/compte/connexion", {"email": email, "password": password, **extra}, follow_redirects=False
+    )
 
 
 class SpyHasher:
@@ -77,19 +78,29 @@ def test_sign_in_opens_a_session_and_records_the_time(
     assert db.get(User, user.id).last_login_at == clock()  # type: ignore[union-attr]
 
 
-def test_hashing_and_verifying_happen_in_worker_threads(client: TestClient, db: Session, spy: SpyHasher) -> None:
+def test_hashing_and_verifying_happen_in_worker_threads(
+    client: TestClient, db: Session, spy: SpyHasher
+) -> None:
     make_user(db, "ana@example.org")
     spy.calls.clear()
     login(client, "ana@example.org", PASSWORD)
-    post_form(client, "/compte/mot-de-passe", {
-        "current_password": PASSWORD, "password": "encore plus solide", "confirm": "encore plus solide",
-    })
+    post_form(
+        client,
+        "/compte/mot-de-passe",
+        {
+            "current_password": PASSWORD,
+            "password": "encore plus solide",
+            "confirm": "encore plus solide",
+        },
+    )
     names = [name for name, _ in spy.calls]
     assert "verify" in names and "hash" in names
     assert all(on_loop is False for _, on_loop in spy.calls), spy.calls
 
 
-def test_an_unknown_address_still_costs_a_verification(client: TestClient, db: Session, spy: SpyHasher) -> None:
+def test_an_unknown_address_still_costs_a_verification(
+    client: TestClient, db: Session, spy: SpyHasher
+) -> None:
     make_user(db, "ana@example.org")
     csrf_token(client)
     spy.calls.clear()
@@ -102,7 +113,12 @@ def test_an_unknown_address_still_costs_a_verification(client: TestClient, db: S
 
 @pytest.mark.parametrize("case", ["wrong password", "deactivated", "no password"])
 def test_refusals_say_the_same_thing(client: TestClient, db: Session, case: str) -> None:
-    make_user(db, "ana@example.org", active=case != "deactivated", password=None if case == "no password" else PASSWORD)
+    make_user(
+        db,
+        "ana@example.org",
+        active=case != "deactivated",
+        password=None if case == "no password" else PASSWORD,
+    )
     response = _post_login(client, "ana@example.org", "faux" if case == "wrong password" else PASSWORD)
     assert response.status_code == 400
     assert "Adresse ou mot de passe incorrect" in response.text

@@ -9,7 +9,14 @@ from starlette.testclient import TestClient
 
 from core.accounts.models import User
 from core.audit.models import AuditEntry
-from tests.core.accounts.factories import PASSWORD, copy_of_cookie, make_contact, make_user, refresh, signed_in
+from tests.core.accounts.factories import (
+    PASSWORD,
+    copy_of_cookie,
+    make_contact,
+    make_user,
+    refresh,
+    signed_in,
+)
 from tests.helpers import login, logout, post_form
 
 NEW = "une phrase de passe neuve"
@@ -47,9 +54,15 @@ def test_password_change_keeps_this_session_and_ends_the_others(
     login(client, "ana@example.org", PASSWORD)
     with TestClient(app) as phone, copy_of_cookie(client, app) as old_copy:
         login(phone, "ana@example.org", PASSWORD)
-        response = post_form(client, "/compte/mot-de-passe", {
-            "current_password": PASSWORD, "password": NEW, "confirm": NEW,
-        })
+        response = post_form(
+            client,
+            "/compte/mot-de-passe",
+            {
+                "current_password": PASSWORD,
+                "password": NEW,
+                "confirm": NEW,
+            },
+        )
         assert response.status_code == 200
         assert "Votre mot de passe est changé" in response.text
         assert signed_in(client)
@@ -71,12 +84,18 @@ def test_password_change_refusals(client: TestClient, db: Session) -> None:
     make_user(db, "ana@example.org")
     login(client, "ana@example.org", PASSWORD)
     cases = [
-        ({"current_password": "pas le bon", "password": NEW, "confirm": NEW}, "Le mot de passe actuel est incorrect."),
+        (
+            {"current_password": "pas le bon", "password": NEW, "confirm": NEW},
+            "Le mot de passe actuel est incorrect.",
+        ),
         ({"current_password": PASSWORD, "password": "court", "confirm": "court"}, "au moins 10 caractères"),
         ({"current_password": PASSWORD, "password": NEW, "confirm": NEW + "x"}, "ne sont pas identiques"),
         ({"current_password": PASSWORD, "password": PASSWORD, "confirm": PASSWORD}, "doit être différent"),
         ({"current_password": "", "password": "", "confirm": ""}, "Ce champ est obligatoire."),
-        ({"current_password": PASSWORD, "password": "x" * 1001, "confirm": "x" * 1001}, "plus de 1000 caractères"),
+        (
+            {"current_password": PASSWORD, "password": "x" * 1001, "confirm": "x" * 1001},
+            "plus de 1000 caractères",
+        ),
     ]
     version = _user(db, "ana@example.org").session_version
     for data, message in cases:
@@ -97,7 +116,9 @@ def test_guessing_the_current_password_is_throttled(client: TestClient, db: Sess
     for i in range(5):
         data = {"current_password": f"essai {i}", "password": NEW, "confirm": NEW}
         assert post_form(client, "/compte/mot-de-passe", data).status_code == 400
-    response = post_form(client, "/compte/mot-de-passe", {"current_password": PASSWORD, "password": NEW, "confirm": NEW})
+    response = post_form(
+        client, "/compte/mot-de-passe", {"current_password": PASSWORD, "password": NEW, "confirm": NEW}
+    )
     assert response.status_code == 429
     assert "Trop de tentatives" in response.text
 
@@ -116,9 +137,16 @@ def test_an_admin_removing_rights_ends_the_sessions(
         login(ana, "ana@example.org", PASSWORD)
         assert ana.get("/admin/").status_code == 200
         with copy_of_cookie(ana, app) as copy:
-            response = post_form(admin_client, f"/admin/comptes/{target.id}", {
-                "email": "ana@example.org", "display_name": "Ana", "contact_id": "", "is_active": "y",
-            })
+            response = post_form(
+                admin_client,
+                f"/admin/comptes/{target.id}",
+                {
+                    "email": "ana@example.org",
+                    "display_name": "Ana",
+                    "contact_id": "",
+                    "is_active": "y",
+                },
+            )
             assert response.status_code == 200
             assert not signed_in(ana) and not signed_in(copy)
         login(ana, "ana@example.org", PASSWORD)
@@ -131,9 +159,15 @@ def test_deactivation_ends_the_sessions_and_blocks_sign_in(
     target = make_user(db, "ana@example.org", name="Ana")
     with TestClient(app) as ana:
         login(ana, "ana@example.org", PASSWORD)
-        post_form(admin_client, f"/admin/comptes/{target.id}", {
-            "email": "ana@example.org", "display_name": "Ana", "contact_id": "",
-        })
+        post_form(
+            admin_client,
+            f"/admin/comptes/{target.id}",
+            {
+                "email": "ana@example.org",
+                "display_name": "Ana",
+                "contact_id": "",
+            },
+        )
         assert not signed_in(ana)
         response = post_form(ana, "/compte/connexion", {"email": "ana@example.org", "password": PASSWORD})
         assert response.status_code == 400
@@ -145,9 +179,16 @@ def test_a_new_contact_link_ends_the_sessions(app: Starlette, admin_client: Test
     contact = make_contact(db, "Ana", "Lopez", "ana@example.org")
     with TestClient(app) as ana:
         login(ana, "ana@example.org", PASSWORD)
-        post_form(admin_client, f"/admin/comptes/{target.id}", {
-            "email": "ana@example.org", "display_name": "Ana", "contact_id": str(contact.id), "is_active": "y",
-        })
+        post_form(
+            admin_client,
+            f"/admin/comptes/{target.id}",
+            {
+                "email": "ana@example.org",
+                "display_name": "Ana",
+                "contact_id": str(contact.id),
+                "is_active": "y",
+            },
+        )
         assert not signed_in(ana)
     assert _user(db, "ana@example.org").contact_id == contact.id
 
@@ -156,9 +197,16 @@ def test_a_name_change_keeps_the_sessions(app: Starlette, admin_client: TestClie
     target = make_user(db, "ana@example.org", name="Ana")
     with TestClient(app) as ana:
         login(ana, "ana@example.org", PASSWORD)
-        post_form(admin_client, f"/admin/comptes/{target.id}", {
-            "email": "ana@example.org", "display_name": "Ana Lopez", "contact_id": "", "is_active": "y",
-        })
+        post_form(
+            admin_client,
+            f"/admin/comptes/{target.id}",
+            {
+                "email": "ana@example.org",
+                "display_name": "Ana Lopez",
+                "contact_id": "",
+                "is_active": "y",
+            },
+        )
         assert signed_in(ana)
         assert "Ana Lopez" in ana.get("/compte/profil").text
 
@@ -212,7 +260,9 @@ def test_a_hostile_name_is_always_escaped(client: TestClient, db: Session) -> No
 def test_language_switch_is_saved_on_the_account(client: TestClient, db: Session) -> None:
     make_user(db, "ana@example.org")
     login(client, "ana@example.org", PASSWORD)
-    response = post_form(client, "/compte/langue", {"language": "en", "next": "/compte/profil"}, follow_redirects=False)
+    response = post_form(
+        client, "/compte/langue", {"language": "en", "next": "/compte/profil"}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/compte/profil"
     assert _user(db, "ana@example.org").language == "en"
     post_form(client, "/compte/langue", {"language": "klingon"})
