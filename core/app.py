@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +32,7 @@ from core.web import errors
 from core.web.context import LoginRequired
 from core.web.middleware import (
     OriginCheckMiddleware,
+    RequestBodyLimitMiddleware,
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
     origin_of,
@@ -175,7 +175,9 @@ def create_app(
         Middleware(
             TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts), error_page=errors.error_page
         ),
-        Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_size),
+        Middleware(
+            RequestBodyLimitMiddleware, max_body_size=settings.max_body_size, error_page=errors.error_page
+        ),
         Middleware(
             OriginCheckMiddleware,
             allowed_origins=(origin_of(settings.base_url),),

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -192,10 +193,10 @@ def page(view: View) -> Callable[[Request], Awaitable[Response]]:
         state: AppState = request.app.state.reseau
         form: FormData | None = None
         if request.method not in SAFE_METHODS:
+            # a route may allow more than the app (Starlette's per-route ``max_body_size``)
+            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY, state.settings.max_body_size)
             try:
-                form = await request.form(
-                    max_files=20, max_fields=2000, max_part_size=state.settings.max_body_size
-                )
+                form = await request.form(max_files=20, max_fields=2000, max_part_size=limit)
             except HTTPException as exc:
                 if exc.status_code != 400:
                     raise

@@ -1,11 +1,10 @@
-"""Pure-ASGI middleware: Origin check on unsafe methods, trusted hosts, security headers.
+"""Pure-ASGI middleware: Origin check on unsafe methods, trusted hosts, body limit, security headers.
 
-The request body limit is Starlette's own ``RequestBodyLimitMiddleware`` (see :mod:`core.app`);
-client addresses behind a reverse proxy come from uvicorn's ``ProxyHeadersMiddleware``, only
-for the proxies listed in ``RESEAU_PROXY_IPS``.
-
-Refusals made here (foreign origin, unknown host) are rendered by an ``error_page`` callable
-given by the app, so they get the same French error page as the rest of the site.
+The Host check and the body limit are Starlette's; client addresses behind a reverse proxy
+come from uvicorn's ``ProxyHeadersMiddleware``, only for the proxies in ``RESEAU_PROXY_IPS``.
+Refusals made here (foreign origin, unknown host, oversize body) are rendered by an
+``error_page`` callable given by the app, so they get the same French page as the rest of the
+site.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware as _StarletteBodyLimit
 from starlette.middleware.trustedhost import TrustedHostMiddleware as _StarletteTrustedHost
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -71,6 +71,31 @@ class OriginCheckMiddleware:
         await self.app(scope, receive, send)
 
 
+def _replacing_send(
+    scope: Scope, receive: Receive, send: Send, replace: Callable[[Message], Response | None]
+) -> Send:
+    """A ``send`` that swaps a library's plain-text refusal for our page.
+
+    ``replace(start_message)`` returns the response to send instead, or ``None`` to pass the
+    original through; once replaced, the original's remaining body messages are dropped.
+    """
+    replaced = False
+
+    async def send_or_replace(message: Message) -> None:
+        nonlocal replaced
+        if replaced:
+            return
+        if message["type"] == "http.response.start":
+            response = replace(message)
+            if response is not None:
+                replaced = True
+                await response(scope, receive, send)
+                return
+        await send(message)
+
+    return send_or_replace
+
+
 class TrustedHostMiddleware(_StarletteTrustedHost):
     """Starlette's Host check (no ``www`` redirect), answering 400 with the French error page.
 
@@ -94,20 +119,42 @@ class TrustedHostMiddleware(_StarletteTrustedHost):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        replaced = False
 
-        async def send_or_replace(message: Message) -> None:
-            nonlocal replaced
-            if replaced:
-                return  # the rest of Starlette's plain-text refusal
-            if message["type"] == "http.response.start" and not scope.get(self._PASSED):
-                replaced = True
-                message_text = "Adresse de site inconnue : la requête a été refusée."
-                await self.error_page(scope, 400, message_text)(scope, receive, send)
-                return
-            await send(message)
+        def replace(start: Message) -> Response | None:
+            if scope.get(self._PASSED):
+                return None
+            return self.error_page(scope, 400, "Adresse de site inconnue : la requête a été refusée.")
 
-        await super().__call__(scope, receive, send_or_replace)
+        await super().__call__(scope, receive, _replacing_send(scope, receive, send, replace))
+
+
+_TOO_LARGE = "Le fichier ou le formulaire envoyé dépasse la taille autorisée."
+
+
+class RequestBodyLimitMiddleware(_StarletteBodyLimit):
+    """Starlette's body limit, enforced while reading (routes may set their own ``max_body_size``).
+
+    When the body is too large Starlette raises an ``HTTPException(413)``, which the app renders
+    as the French page; when the declared ``Content-Length`` alone exceeds the limit it sends a
+    plain-text 413 itself, swapped here for the French page.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_size: int, error_page: ErrorPage = plain_error_page) -> None:
+        super().__init__(app, max_body_size=max_body_size)
+        self.error_page = error_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+
+        def replace(start: Message) -> Response | None:
+            content_type = Headers(raw=start.get("headers", [])).get("content-type", "")
+            if start["status"] != 413 or not content_type.startswith("text/plain"):
+                return None
+            return self.error_page(scope, 413, _TOO_LARGE)
+
+        await super().__call__(scope, receive, _replacing_send(scope, receive, send, replace))
 
 
 CSP = (

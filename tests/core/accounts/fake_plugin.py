@@ -40,6 +40,16 @@ def refused(ctx: RequestContext) -> Response:
     raise HTTPException(403, detail="Réservé aux trésorier·es de l'espace.")
 
 
+@page
+def upload(ctx: RequestContext) -> Response:
+    """A route that accepts larger bodies than the app's limit (as an upload page would)."""
+    assert ctx.form is not None
+    return PlainTextResponse(str(len(str(ctx.form.get("contenu", "")))))
+
+
+UPLOAD_LIMIT = 64 * 1024
+
+
 @hookimpl
 def reseau_register_space_roles() -> list[SpaceRole]:
     return [SpaceRole(TREASURER, "Trésorier·e")]
@@ -56,6 +66,7 @@ def reseau_register_routes() -> list[BaseRoute]:
         Route("/budget/{space_id:int}", budget, name="budget"),
         Route("/panne", broken, methods=["GET", "POST"], name="broken"),
         Route("/refus", refused, name="refused"),
+        Route("/envoi", upload, methods=["POST"], name="upload", max_body_size=UPLOAD_LIMIT),
     ]
 
 
