@@ -5,14 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from core.accounts import passwords
 from core.config import Settings
 from tests.core.accounts import fake_plugin
 from tests.core.accounts.factories import PASSWORD, make_user
 from tests.helpers import FrozenClock, login
+
+PRODUCTION_HASHER = passwords._hasher
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id still, with small parameters: these tests sign in hundreds of times.
+
+    Tests of the hashing itself ask for :func:`real_hashing`.
+    """
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def real_hashing(fast_hashing: None, monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """The production hasher, for the tests that check it."""
+    monkeypatch.setattr(passwords, "_hasher", PRODUCTION_HASHER)
+    return PRODUCTION_HASHER
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from core.accounts import services
+from core.accounts import passwords, services
 from core.accounts.models import User
 from core.accounts.passwords import hash_password
 from core.directory.models import Affiliation, Contact, Organisation
@@ -20,10 +19,15 @@ PASSWORD = "un mot de passe solide"
 COOKIE = "reseau_session"
 
 
-@cache
+_HASHES: dict[tuple[int, str], str] = {}
+
+
 def hashed(password: str) -> str:
-    """The argon2id hash of ``password``, computed once."""
-    return hash_password(password)
+    """The argon2id hash of ``password``, computed once per hasher in use."""
+    key = (id(passwords._hasher), password)
+    if key not in _HASHES:
+        _HASHES[key] = hash_password(password)
+    return _HASHES[key]
 
 
 def make_user(

@@ -60,10 +60,14 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> SpyHasher:
     return hasher
 
 
-def test_passwords_are_argon2id(db: Session) -> None:
+def test_passwords_are_argon2id_with_the_rfc_9106_profile(real_hashing: PasswordHasher, db: Session) -> None:
     user = make_user(db, "ana@example.org")
-    assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+    assert user.password_hash is not None
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # RFC 9106 low-memory
     assert PASSWORD not in user.password_hash
+    assert passwords.verify_password(user.password_hash, PASSWORD)
+    assert not passwords.verify_password(user.password_hash, PASSWORD + " ")
+    assert not passwords.verify_password("pas un hash", PASSWORD)
 
 
 def test_sign_in_opens_a_session_and_records_the_time(
@@ -143,7 +147,9 @@ def test_sign_in_replaces_the_csrf_token(client: TestClient, db: Session) -> Non
     assert csrf_token(client) != before
 
 
-def test_an_old_hash_is_upgraded_at_sign_in(client: TestClient, db: Session) -> None:
+def test_an_old_hash_is_upgraded_at_sign_in(
+    real_hashing: PasswordHasher, client: TestClient, db: Session
+) -> None:
     user = make_user(db, "ana@example.org", password=None)
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     user.password_hash = weak

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.core.accounts.conftest import admin_client, essai_app
+from tests.core.accounts.conftest import admin_client, essai_app, fast_hashing, real_hashing
 
-__all__ = ["admin_client", "essai_app"]
+__all__ = ["admin_client", "essai_app", "fast_hashing", "real_hashing"]
