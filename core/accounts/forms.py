@@ -83,14 +83,15 @@ class PasswordChangeForm(BaseForm):
     )
 
 
-def _contact_coerce(value: Any) -> int | None:
-    """``""`` (no contact) or an id; anything else is refused by the choices check."""
+def optional_int(value: Any) -> int | None:
+    """Coerce for a select of ids: ``""`` means none (or "any"); an unreadable value fails the
+    choices check ("N'est pas un choix valide")."""
     if value in (None, "", "None"):
         return None
     try:
         return int(value)
     except (TypeError, ValueError):
-        return -1  # not among the choices: "Choix non valide"
+        return -1
 
 
 class UserForm(BaseForm):
@@ -102,7 +103,7 @@ class UserForm(BaseForm):
     )
     contact_id = SelectField(
         _l("Fiche de l'annuaire"),
-        coerce=_contact_coerce,
+        coerce=optional_int,
         description=_l(
             "La personne de l'annuaire qui utilise ce compte : ses rôles dans les espaces en découlent."
         ),

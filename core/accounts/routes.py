@@ -32,8 +32,23 @@ def attach_error(form: Form, exc: services.AccountError) -> None:
         form.form_errors.append(str(exc))
 
 
-def _retry_after(ctx: RequestContext) -> dict[str, str]:
-    return {"Retry-After": str(ctx.state.settings.login_window_seconds)}
+def _throttle(ctx: RequestContext) -> services.Throttle:
+    settings = ctx.state.settings
+    return services.Throttle(ctx.now(), settings.login_max_failures, settings.login_window_seconds)
+
+
+def _refused(form: Form, exc: services.AccountError) -> int:
+    """Show a refusal on the form; the status to answer with (429 when throttled)."""
+    attach_error(form, exc)
+    return 429 if isinstance(exc, services.Throttled) else 400
+
+
+def _form_page(ctx: RequestContext, template: str, form: Form, status: int) -> Response:
+    """The form's page, telling a throttled client when to come back."""
+    response = ctx.render(template, form=form, status_code=status)
+    if status == 429:
+        response.headers["Retry-After"] = str(ctx.state.settings.login_window_seconds)
+    return response
 
 
 @page
@@ -44,31 +59,22 @@ def login(ctx: RequestContext) -> Response:
     if ctx.form is not None:
         status = 400
         if form.validate():
-            settings = ctx.state.settings
             try:
                 user = services.authenticate(
                     ctx.db,
                     form.email.data or "",
                     form.password.data or "",
                     ip=client_ip(ctx),
-                    now=ctx.now(),
-                    max_failures=settings.login_max_failures,
-                    window=settings.login_window_seconds,
+                    throttle=_throttle(ctx),
                 )
-            except services.Throttled as exc:
-                attach_error(form, exc)
-                status = 429
             except services.AccountError as exc:
-                # returned normally, so the failure just counted is committed
-                attach_error(form, exc)
+                # the view returns normally, so the failure just counted is committed
+                status = _refused(form, exc)
             else:
                 services.start_session(ctx.request.session, user)
                 return ctx.redirect(safe_next(form.next.data), flash=ctx._("Vous êtes connecté·e."))
     form.password.data = ""
-    response = ctx.render("accounts/login.html", form=form, status_code=status)
-    if status == 429:
-        response.headers.update(_retry_after(ctx))
-    return response
+    return _form_page(ctx, "accounts/login.html", form, status)
 
 
 @page
@@ -108,7 +114,6 @@ def change_password(ctx: RequestContext) -> Response:
     if ctx.form is not None:
         status = 400
         if form.validate():
-            settings = ctx.state.settings
             try:
                 services.change_own_password(
                     ctx.db,
@@ -116,25 +121,17 @@ def change_password(ctx: RequestContext) -> Response:
                     form.current_password.data or "",
                     form.password.data or "",
                     form.confirm.data or "",
-                    now=ctx.now(),
-                    max_failures=settings.login_max_failures,
-                    window=settings.login_window_seconds,
+                    throttle=_throttle(ctx),
                 )
-            except services.Throttled as exc:
-                attach_error(form, exc)
-                status = 429
             except services.AccountError as exc:
-                attach_error(form, exc)
+                status = _refused(form, exc)
             else:
                 services.keep_session(ctx.request.session, user)
                 message = ctx._("Votre mot de passe est changé. Vos autres sessions sont fermées.")
                 return ctx.redirect(ctx.url_for("accounts:profile"), flash=message)
     for field in (form.current_password, form.password, form.confirm):
         field.data = ""  # never sent back
-    response = ctx.render("accounts/password.html", form=form, status_code=status)
-    if status == 429:
-        response.headers.update(_retry_after(ctx))
-    return response
+    return _form_page(ctx, "accounts/password.html", form, status)
 
 
 @page

@@ -49,6 +49,16 @@ class Throttled(AccountError):
     """Too many failed attempts recently: the caller answers 429."""
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """When an attempt happens and how many failures a key may have within the window."""
+
+    now: datetime
+    max_failures: int = 5
+    #: seconds
+    window: int = 900
+
+
 # -- users ------------------------------------------------------------------------------------
 
 
@@ -172,6 +182,15 @@ def is_throttled(db: Session, keys: list[str], now: datetime, max_failures: int,
     return False
 
 
+def _check_throttle(
+    db: Session, keys: list[str], throttle: Throttle, message: str, field: str | None = None
+) -> None:
+    """Lock the keys for this transaction, then raise :class:`Throttled` if one is over its limit."""
+    _lock_keys(db, keys)
+    if is_throttled(db, keys, throttle.now, throttle.max_failures, throttle.window):
+        raise Throttled(message, field)
+
+
 def record_failure(db: Session, keys: list[str], now: datetime, window: int) -> None:
     """Count a failed attempt against every key (and forget attempts older than the window)."""
     db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(seconds=window)))
@@ -186,9 +205,7 @@ def authenticate(
     password: str,
     *,
     ip: str | None,
-    now: datetime,
-    max_failures: int = 5,
-    window: int = 900,
+    throttle: Throttle,
 ) -> User:
     """Check credentials, with throttling kept in the database (it holds across workers).
 
@@ -199,18 +216,18 @@ def authenticate(
     An unknown address still costs one password verification, so timing reveals nothing.
     """
     keys = throttle_keys(email, ip)
-    _lock_keys(db, keys)
-    if is_throttled(db, keys, now, max_failures, window):
-        raise Throttled(_("Trop de tentatives de connexion. Réessayez dans quelques minutes."))
+    _check_throttle(
+        db, keys, throttle, _("Trop de tentatives de connexion. Réessayez dans quelques minutes.")
+    )
     user = get_user_by_email(db, email)
     ok = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not ok or not user.is_active:
-        record_failure(db, keys, now, window)
+        record_failure(db, keys, throttle.now, throttle.window)
         raise AccountError(_("Adresse ou mot de passe incorrect."))
     db.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
+    user.last_login_at = throttle.now
     return user
 
 
@@ -289,20 +306,18 @@ def change_own_password(
     new: str,
     confirm: str,
     *,
-    now: datetime,
-    max_failures: int = 5,
-    window: int = 900,
+    throttle: Throttle,
 ) -> None:
     """Change one's password: the current one is required (guesses are throttled like logins).
 
     Every session of the user ends; the caller keeps the current one with :func:`keep_session`.
     """
     keys = [f"password:{user.id}"]
-    _lock_keys(db, keys)
-    if is_throttled(db, keys, now, max_failures, window):
-        raise Throttled(_("Trop de tentatives. Réessayez dans quelques minutes."), "current_password")
+    _check_throttle(
+        db, keys, throttle, _("Trop de tentatives. Réessayez dans quelques minutes."), "current_password"
+    )
     if not verify_password(user.password_hash, current):
-        record_failure(db, keys, now, window)
+        record_failure(db, keys, throttle.now, throttle.window)
         raise AccountError(_("Le mot de passe actuel est incorrect."), "current_password")
     check_new_password(new, confirm)
     if new == current:

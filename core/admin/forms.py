@@ -7,20 +7,9 @@ from typing import Any
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from core.accounts.forms import select_choices
+from core.accounts.forms import optional_int, select_choices
 from core.i18n import lazy_gettext as _l
 from core.web.forms import BaseForm
-
-
-def optional_int(value: Any) -> int | None:
-    """``""`` means "any"; an id otherwise (an unreadable one fails the choices check)."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
-
 
 YES_NO_ANY = [("", _l("Tous")), ("oui", _l("Oui")), ("non", _l("Non"))]
 

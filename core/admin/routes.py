@@ -139,8 +139,8 @@ def audit_log(ctx: RequestContext) -> Response:
     """Who changed what: filters (action, author, object type, dates), newest first, paginated."""
     ctx.require_admin()
     form = _query_form(ctx, AuditFilterForm)
-    actions = audit.known_actions(ctx.db)
-    form.action.choices = select_choices([("", ctx._("Toutes")), *((a, audit.action_label(a)) for a in actions)])
+    actions = [(a, audit.action_label(a)) for a in audit.known_actions(ctx.db)]
+    form.action.choices = select_choices([("", ctx._("Toutes")), *actions])
     types = audit.known_object_types(ctx.db)
     form.object_type.choices = select_choices([("", ctx._("Tous")), *((t, t) for t in types)])
     form.user.choices = select_choices([("", ctx._("Tous")), *accounts.user_choices(ctx.db)])

@@ -262,3 +262,14 @@ def test_an_account_can_sign_in_on_a_second_app(make_app: MakeApp, db: Session) 
     with TestClient(app) as browser:
         login(browser, "ana@example.org", PASSWORD)
         assert signed_in(browser)
+
+
+def test_throttling_is_configured_from_the_environment() -> None:
+    from core.config import load_settings
+
+    settings = load_settings(
+        {"RESEAU_LOGIN_MAX_FAILURES": "3", "RESEAU_LOGIN_WINDOW": "60", "RESEAU_SECRET_KEY": "x"}
+    )
+    assert (settings.login_max_failures, settings.login_window_seconds) == (3, 60)
+    defaults = load_settings({"RESEAU_SECRET_KEY": "x"})
+    assert (defaults.login_max_failures, defaults.login_window_seconds) == (5, 900)
