@@ -41,6 +41,12 @@ def refused(ctx: RequestContext) -> Response:
 
 
 @page
+def fail_with(ctx: RequestContext) -> Response:
+    """A view raising a bare ``HTTPException`` (Starlette's English phrase as its detail)."""
+    raise HTTPException(ctx.request.path_params["status"])
+
+
+@page
 def upload(ctx: RequestContext) -> Response:
     """A route that accepts larger bodies than the app's limit (as an upload page would)."""
     assert ctx.form is not None
@@ -66,6 +72,7 @@ def reseau_register_routes() -> list[BaseRoute]:
         Route("/budget/{space_id:int}", budget, name="budget"),
         Route("/panne", broken, methods=["GET", "POST"], name="broken"),
         Route("/refus", refused, name="refused"),
+        Route("/erreur/{status:int}", fail_with, name="fail_with"),
         Route("/envoi", upload, methods=["POST"], name="upload", max_body_size=UPLOAD_LIMIT),
     ]
 

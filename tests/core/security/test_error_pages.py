@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
+import pytest
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -106,6 +109,25 @@ def test_500_still_reaches_the_server_log(essai_app: Starlette) -> None:
             assert "secret-detail" in str(exc)
         else:
             raise AssertionError("the error was swallowed")
+
+
+@pytest.mark.parametrize(
+    ("status", "title"),
+    [
+        (400, "Requête incorrecte"),
+        (403, "Accès refusé"),
+        (404, "Page introuvable"),
+        (405, "Méthode non autorisée"),
+        (413, "Envoi trop volumineux"),
+        (429, "Trop de tentatives"),
+    ],
+)
+def test_a_bare_http_error_is_a_french_page(essai_app: Starlette, status: int, title: str) -> None:
+    with TestClient(essai_app) as client:
+        response = client.get(f"/essai/erreur/{status}")
+        assert response.status_code == status
+        _french_page(response.text, title)
+        assert HTTPStatus(status).phrase not in response.text  # no English reason
 
 
 def test_api_errors_are_json(client: TestClient) -> None:

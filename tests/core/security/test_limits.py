@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -145,3 +147,18 @@ def test_x_forwarded_for_from_the_configured_proxy_names_the_client(make_app: Ma
         ok = client.post("/compte/connexion", data=data, headers={"X-Forwarded-For": "198.51.100.8"})
         assert ok.status_code == 200 and "Vous êtes connecté·e." in ok.text
     assert _ip_keys(db) == {"ip:198.51.100.7"}
+
+
+def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """uvicorn's own proxy handling trusts 127.0.0.1 by default: it is off, the app decides."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    from core.cli import CliState, cli
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs))
+    state = CliState(Settings(data_dir=tmp_path, secret_key="x", proxy_ips=("10.0.0.1",)))
+    result = CliRunner().invoke(cli, ["serve"], obj=state)
+    assert result.exit_code == 0, result.output
+    assert seen["proxy_headers"] is False and "forwarded_allow_ips" not in seen
