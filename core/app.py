@@ -17,7 +17,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
@@ -31,9 +30,10 @@ from core.plugins import Hooks, PluginError, make_plugin_manager
 from core.web import errors
 from core.web.context import LoginRequired
 from core.web.middleware import (
-    BodySizeLimitMiddleware,
     OriginCheckMiddleware,
+    RequestBodyLimitMiddleware,
     SecurityHeadersMiddleware,
+    TrustedHostMiddleware,
     origin_of,
 )
 from core.web.templating import make_environment
@@ -175,10 +175,21 @@ def create_app(
         finally:
             engine.dispose()
 
+    # outermost first: security headers wrap every answer (refusals included); the body limit is
+    # Starlette's, enforced while reading (routes may set their own ``max_body_size``)
     middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts)),
-        Middleware(BodySizeLimitMiddleware, max_size=settings.max_body_size),
         Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+        Middleware(
+            TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts), error_page=errors.error_page
+        ),
+        Middleware(
+            RequestBodyLimitMiddleware, max_body_size=settings.max_body_size, error_page=errors.error_page
+        ),
+        Middleware(
+            OriginCheckMiddleware,
+            allowed_origins=(origin_of(settings.base_url),),
+            error_page=errors.error_page,
+        ),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
@@ -187,9 +198,9 @@ def create_app(
             same_site="lax",
             https_only=settings.secure_cookies,
         ),
-        Middleware(OriginCheckMiddleware, allowed_origins=(origin_of(settings.base_url),)),
     ]
     if settings.proxy_ips:
+        # the client address and scheme come from X-Forwarded-* only when the peer is a listed proxy
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
         middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.proxy_ips)))
@@ -197,6 +208,7 @@ def create_app(
     exception_handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         HTTPException: errors.http_error,
         LoginRequired: errors.login_required,
+        Exception: errors.server_error,
     }
     app = Starlette(
         routes=routes,

@@ -6,7 +6,6 @@ Plugins add commands through ``reseau_register_cli_commands``.
 from __future__ import annotations
 
 import copy
-import getpass
 import os
 import sys
 from typing import Any
@@ -75,8 +74,8 @@ def serve(state: CliState, host: str, port: int, workers: int, no_scheduler: boo
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=bool(state.settings.proxy_ips),
-        forwarded_allow_ips=",".join(state.settings.proxy_ips) or None,
+        # X-Forwarded-* are read by the app itself, from RESEAU_PROXY_IPS only (core.app)
+        proxy_headers=False,
         log_level="info",
     )
 
@@ -140,18 +139,33 @@ def demo(state: CliState) -> None:
 @cli.command("create-admin")
 @click.option("--email", required=True)
 @click.option("--name", default="", help="display name")
-@click.option("--password", default=None, help="asked for when omitted")
+@click.option("--password", default=None, help="asked for (twice, hidden) when omitted")
 @pass_state
 def create_admin(state: CliState, email: str, name: str, password: str | None) -> None:
-    """Create an administrator account (or make an existing user admin)."""
-    from core.accounts import services
-    from core.accounts.passwords import MIN_LENGTH
-    from core.audit import services as audit
+    """Create an administrator account (or make an existing user an active admin, new password).
 
+    Runs outside any event loop, so the argon2 hashing blocks nothing but this command.
+    """
+    from core.accounts import services
+    from core.audit import services as audit
+    from core.web.forms import normalise_email_address
+
+    try:
+        email = normalise_email_address(email)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not email:
+        raise click.ClickException("Adresse électronique manquante.")
+    if len(name) > 200:
+        raise click.ClickException("Le nom ne peut pas dépasser 200 caractères.")
     if password is None:
-        password = getpass.getpass("Mot de passe : ")
-    if len(password) < MIN_LENGTH:
-        raise click.ClickException(f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères.")
+        password = click.prompt(
+            "Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe"
+        )
+    try:
+        services.check_new_password(password)
+    except services.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
     with transaction(state.session_factory()) as session:
         user = services.get_user_by_email(session, email)
         if user is None:
@@ -159,9 +173,13 @@ def create_admin(state: CliState, email: str, name: str, password: str | None) -
             audit.record(session, None, "accounts.user.created", user, summary="create-admin")
             click.echo(f"Administrateur créé : {user.email}")
         else:
+            changes = audit.diff(user, {"is_admin": True, "is_active": True})
             user.is_admin = True
-            services.set_password(session, user, password)
-            audit.record(session, None, "accounts.user.made_admin", user, summary="create-admin")
+            user.is_active = True
+            services.set_password(session, user, password)  # also ends the user's sessions
+            audit.record(
+                session, None, "accounts.user.made_admin", user, summary="create-admin", changes=changes
+            )
             click.echo(f"{user.email} est désormais administrateur.")
 
 

@@ -123,4 +123,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         run_scheduler=env.get("RESEAU_SCHEDULER", "1") not in ("0", "false", "no"),
         db_pool_size=int(env.get("RESEAU_DB_POOL_SIZE", "5")),
         db_max_overflow=int(env.get("RESEAU_DB_MAX_OVERFLOW", "10")),
+        login_max_failures=int(env.get("RESEAU_LOGIN_MAX_FAILURES", str(Settings.login_max_failures))),
+        login_window_seconds=int(env.get("RESEAU_LOGIN_WINDOW", str(Settings.login_window_seconds))),
     )

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
-# verified against when the email is unknown, so both paths cost the same time
-_DUMMY_HASH = _hasher.hash("réseau: no such user")
 
 MIN_LENGTH = 10
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the address is unknown, so both paths cost the same time.
+
+    Made on first use (in the worker thread of that first sign-in), not at import.
+    """
+    return _hasher.hash("réseau: no such user")
 
 
 def hash_password(password: str) -> str:
@@ -20,10 +30,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; an unknown user (``None``) still pays for a verification."""
     if password_hash is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_dummy_hash(), password)
         return False
     try:
         return _hasher.verify(password_hash, password)

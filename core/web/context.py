@@ -12,8 +12,8 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD = "csrf_token"
+_UNREADABLE_FORM = (
+    "Le formulaire envoyé est illisible ou comporte trop de champs. Rechargez la page et réessayez."
+)
 
 
 class LoginRequired(Exception):
@@ -189,9 +193,15 @@ def page(view: View) -> Callable[[Request], Awaitable[Response]]:
         state: AppState = request.app.state.reseau
         form: FormData | None = None
         if request.method not in SAFE_METHODS:
-            form = await request.form(
-                max_files=20, max_fields=2000, max_part_size=state.settings.max_body_size
-            )
+            # a route may allow more than the app (Starlette's per-route ``max_body_size``)
+            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY, state.settings.max_body_size)
+            try:
+                form = await request.form(max_files=20, max_fields=2000, max_part_size=limit)
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                # the multipart parser's English reason is not for the visitor
+                raise HTTPException(400, detail=i18n.gettext(_UNREADABLE_FORM)) from exc
             check_csrf_token(request, form)
         try:
             return await run_in_threadpool(_run_view, view, request, state, form)

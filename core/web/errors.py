@@ -1,13 +1,25 @@
-"""Error pages (French, accessible) and the redirect to the login page."""
+"""Error pages (French, accessible, never a traceback) and the redirect to the login page.
+
+``http_error`` renders every ``HTTPException`` (views raise them with a French ``detail``);
+``server_error`` renders the 500 page for any unexpected exception; ``error_page`` lets the
+pure-ASGI middleware (foreign origin, unknown host) answer with the same page.
+"""
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.types import Scope
 
 from core import i18n
 from core.web.context import login_redirect
+from core.web.middleware import security_headers
+
+logger = logging.getLogger(__name__)
 
 _TITLES = {
     400: "Requête incorrecte",
@@ -18,14 +30,21 @@ _TITLES = {
     410: "Lien expiré",
     413: "Envoi trop volumineux",
     422: "Données invalides",
-    429: "Trop de requêtes",
+    429: "Trop de tentatives",
+    500: "Erreur du serveur",
 }
 
 _MESSAGES = {
+    400: "La requête envoyée est incorrecte. Revenez à la page précédente et vérifiez ce que vous avez "
+    "saisi.",
     403: "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, contactez l'équipe "
     "qui anime le réseau.",
     404: "Cette page n'existe pas ou plus. Vérifiez l'adresse, ou revenez à l'accueil.",
+    405: "Cette adresse ne peut pas être utilisée de cette façon. Revenez à la page précédente.",
     413: "Le fichier ou le formulaire envoyé dépasse la taille autorisée.",
+    429: "Trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer.",
+    500: "Une erreur inattendue est survenue de notre côté. Réessayez dans un instant ; si le problème "
+    "continue, prévenez l'équipe qui anime le réseau.",
 }
 
 _CSRF_MESSAGE = (
@@ -33,32 +52,73 @@ _CSRF_MESSAGE = (
     "rechargez-la et envoyez-la de nouveau."
 )
 
+#: statuses whose ``detail`` comes from Starlette (English), never from our views
+_LIBRARY_DETAIL_STATUSES = frozenset({405, 413})
 
-def http_error(request: Request, exc: Exception) -> Response:
-    """Render an ``HTTPException`` as a French page (or JSON under ``/api/``)."""
-    assert isinstance(exc, HTTPException)
-    status = exc.status_code
-    detail = exc.detail if isinstance(exc.detail, str) else ""
-    headers = dict(exc.headers or {})
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": detail or _TITLES.get(status, "Erreur")}, status_code=status, headers=headers)
-    if status in (204, 304):
-        return Response(status_code=status, headers=headers)
-    title = i18n.gettext(_TITLES.get(status, "Erreur"))
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _message(status: int, detail: str) -> str:
+    """The French text of the page: the view's own ``detail`` when it gave one."""
     if detail == "csrf":
-        message = i18n.gettext(_CSRF_MESSAGE)
-    elif detail and detail != title and status not in (404, 405) and not detail.startswith(("Not Found", "Method")):
-        message = detail
-    else:
-        message = i18n.gettext(_MESSAGES.get(status, "Une erreur est survenue."))
+        return i18n.gettext(_CSRF_MESSAGE)
+    if detail and detail != _phrase(status) and status not in _LIBRARY_DETAIL_STATUSES:
+        return detail
+    return i18n.gettext(_MESSAGES.get(status, "Une erreur est survenue."))
+
+
+def render_error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The French error page (JSON under ``/api/``), rendered without the database.
+
+    The view's session is gone (rolled back) when this runs, so the page shows no user.
+    """
+    title = i18n.gettext(_TITLES.get(status, "Erreur"))
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message or title}, status_code=status, headers=headers)
     state = request.app.state.reseau
-    # the view's session is gone (rolled back): the error page renders without the database
     template = state.templates.get_template("error.html")
     html = template.render(
         request=request, ctx=None, user=None, csrf_token="", settings=state.settings,
         lang=i18n.current_language(), status=status, title=title, message=message,
     )
     return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def http_error(request: Request, exc: Exception) -> Response:
+    """Render an ``HTTPException`` as a French page (or JSON under ``/api/``)."""
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status in (204, 304):
+        return Response(status_code=status, headers=headers)
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    return render_error(request, status, _message(status, detail), headers)
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    """The 500 page: French, no traceback. Starlette re-raises afterwards, so the server logs it.
+
+    It is sent outside the middleware stack, hence the security headers added here.
+    """
+    state = request.app.state.reseau
+    headers = {**security_headers(state.settings.secure_cookies), "Cache-Control": "no-store"}
+    try:
+        return render_error(request, 500, i18n.gettext(_MESSAGES[500]), headers)
+    except Exception:  # the page itself failed: still no traceback to the visitor
+        logger.exception("the 500 page could not be rendered")
+        return PlainTextResponse("Erreur du serveur.", status_code=500, headers=headers)
+
+
+def error_page(scope: Scope, status: int, message: str) -> Response:
+    """An error page for the pure-ASGI middleware (``scope["app"]`` is set by Starlette)."""
+    return render_error(Request(scope), status, i18n.gettext(message))
 
 
 def login_required(request: Request, exc: Exception) -> Response:

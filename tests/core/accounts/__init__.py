@@ -1,0 +1,1 @@
+"""Accounts, permissions, administration and audit: tests through HTTP on both databases."""

@@ -1,0 +1,1 @@
+"""Security baseline: CSRF, headers, cookies, hosts, redirects, limits, error pages."""
