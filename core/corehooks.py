@@ -62,6 +62,8 @@ def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
         NavItem("core.directory", _("Annuaire"), ctx.url_for("directory:organisations"), order=10),
         NavItem("core.spaces", _("Espaces"), ctx.url_for("spaces:list"), order=20),
     ]
+    # public feeds for everyone; the private feed link once signed in
+    items.append(NavItem("core.feeds", _("S'abonner à l'agenda"), ctx.url_for("feeds:subscribe"), order=40))
     if ctx.user is not None and ctx.user.is_admin:
         items.append(NavItem("core.admin", _("Administration"), ctx.url_for("admin:index"), order=900))
     return items

@@ -1,0 +1,401 @@
+"""Calendar feeds: what each feed holds, private feed tokens, and building large feeds fast.
+
+Feeds
+    * public: every public meeting; per space: that space's public meetings;
+    * private (``/ical/prive/<token>.ics``): what its owner may see – the same rule as the
+      calendar (:func:`core.calendar.visibility.visible_meetings`: public meetings, the
+      members-only meetings of their spaces and those they are invited to). No feed carries
+      anybody's email address: events have no ATTENDEE nor ORGANIZER.
+
+Window
+    A feed holds the meetings that start at most :data:`FEED_PAST` (12 months) ago and every
+    meeting ahead. Cancelled meetings stay, with ``STATUS:CANCELLED``, so calendars drop them.
+
+Tokens
+    A private feed token is 32 random bytes (``secrets``), shown once to its owner; only its
+    SHA-256 is stored. A user has at most one active token: issuing a new one revokes the old.
+
+Speed
+    A feed is built with a bounded number of queries whatever its size: one light query for
+    the meetings' ids, SEQUENCE, last change and space name (enough for the ETag, so a
+    conditional GET answers 304 without more work), then, only for events not already cached,
+    one query for stored events and one for the meetings themselves. Each event is serialised
+    once per (meeting, SEQUENCE, last change, space name, output format) and kept in a bounded
+    in-process LRU and in the ``feed_event_cache`` table (shared by every worker), so a feed is
+    put together from cached bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import icalendar
+from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core import i18n
+from core.calendar import ics
+from core.calendar.feed_models import FeedEventCache
+from core.calendar.models import PUBLIC, FeedToken, Meeting
+from core.calendar.visibility import visible_meetings
+from core.i18n import gettext as _
+from core.spaces.models import Space
+
+if TYPE_CHECKING:
+    from core.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+#: how far back a feed goes; everything ahead is included
+FEED_PAST = timedelta(days=365)
+#: how often subscribed clients are asked to poll
+REFRESH = timedelta(hours=1)
+#: random bytes in a private feed token
+TOKEN_BYTES = 32
+#: events kept in memory per worker (about 1 kB each)
+EVENT_CACHE_SIZE = 20_000
+#: up to this many ids, missing events are fetched by id; above, by the feed's own criteria
+_BY_ID_LIMIT = 500
+#: a token's "last used" is written at most this often (a write per poll would be wasteful)
+_TOUCH_EVERY = timedelta(hours=1)
+
+
+# ------------------------------------------------------------------------------------- tokens
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 (hex) under which a token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def active_token(db: Session, user: User) -> FeedToken | None:
+    """The user's current (not revoked) private feed token, if any."""
+    return db.scalar(
+        select(FeedToken)
+        .where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
+        .order_by(FeedToken.created_at.desc(), FeedToken.id.desc())
+        .limit(1)
+    )
+
+
+def revoke_tokens(db: Session, user: User, now: datetime) -> int:
+    """Revoke every active token of the user; returns how many were revoked."""
+    result = db.execute(
+        update(FeedToken)
+        .where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def issue_token(db: Session, user: User, now: datetime) -> str:
+    """Revoke the user's active token and create a new one; the plain token is returned once."""
+    revoke_tokens(db, user, now)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.add(FeedToken(user_id=user.id, token_hash=hash_token(token), created_at=now))
+    db.flush()
+    return token
+
+
+def token_owner(db: Session, token: str) -> tuple[FeedToken, User] | None:
+    """The active token and its (active) owner for a plain token, or ``None``."""
+    from core.accounts.models import User
+
+    if not token or len(token) > 200:
+        return None
+    row = db.execute(
+        select(FeedToken, User)
+        .join(User, User.id == FeedToken.user_id)
+        .where(FeedToken.token_hash == hash_token(token), FeedToken.revoked_at.is_(None), User.is_active)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def token_needs_touch(token: FeedToken, now: datetime) -> bool:
+    """Whether the token's ``last_used_at`` is old enough to be written again."""
+    return token.last_used_at is None or now - token.last_used_at >= _TOUCH_EVERY
+
+
+def touch_token(db: Session, token_id: int, now: datetime) -> None:
+    """Record that the token was used (skipped when another worker just did)."""
+    db.execute(
+        update(FeedToken)
+        .where(
+            FeedToken.id == token_id,
+            (FeedToken.last_used_at.is_(None)) | (FeedToken.last_used_at < now - _TOUCH_EVERY),
+        )
+        .values(last_used_at=now)
+    )
+
+
+# -------------------------------------------------------------------------- what a feed holds
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A feed: its calendar name and description, and which meetings it holds."""
+
+    name: str
+    description: str
+    criteria: ColumnElement[bool]
+    private: bool = False
+
+
+def public_feed() -> FeedSpec:
+    """Every public meeting."""
+    return FeedSpec(
+        name=_("Réseau – réunions publiques"),
+        description=_("Les réunions publiques de tous les espaces du réseau."),
+        criteria=Meeting.visibility == PUBLIC,
+    )
+
+
+def space_feed(space: Space) -> FeedSpec:
+    """The public meetings of one space."""
+    return FeedSpec(
+        name=_("Réseau – %(space)s", space=space.name),
+        description=_("Les réunions publiques de l'espace « %(space)s ».", space=space.name),
+        criteria=and_(Meeting.space_id == space.id, Meeting.visibility == PUBLIC),
+    )
+
+
+def private_feed(db: Session, user: User) -> FeedSpec:
+    """What ``user`` may see: public meetings, their spaces' and their invitations."""
+    return FeedSpec(
+        name=_("Réseau – mon agenda"),
+        description=_("Les réunions que %(name)s peut voir dans Réseau.", name=user.display_name),
+        criteria=visible_meetings(db, user),
+        private=True,
+    )
+
+
+# ------------------------------------------------------------------------------------ caching
+
+
+class EventCache:
+    """A bounded, thread-safe LRU of serialised events keyed by (meeting id, fingerprint)."""
+
+    def __init__(self, max_size: int = EVENT_CACHE_SIZE) -> None:
+        self.max_size = max_size
+        self._items: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[tuple[int, str]]) -> list[bytes | None]:
+        """The cached bytes for each key (``None`` where missing), marking hits as recent."""
+        out: list[bytes | None] = []
+        with self._lock:
+            items = self._items
+            for key in keys:
+                value = items.get(key)
+                if value is not None:
+                    items.move_to_end(key)
+                out.append(value)
+        return out
+
+    def put_many(self, entries: Sequence[tuple[tuple[int, str], bytes]]) -> None:
+        """Store entries, evicting the least recently used beyond ``max_size``."""
+        with self._lock:
+            items = self._items
+            for key, value in entries:
+                items[key] = value
+                items.move_to_end(key)
+            while len(items) > self.max_size:
+                items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything (benchmarks use it to measure a cold worker)."""
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _format_key(base_url: str, language: str, sample_url: str) -> str:
+    """What, besides the meeting itself, the bytes of an event depend on."""
+    try:
+        source = Path(ics.__file__).read_bytes()
+    except OSError:  # an installation without sources: fall back to the library version
+        source = b""
+    digest = hashlib.blake2b(digest_size=8)
+    for part in (source, icalendar.__version__.encode(), base_url.encode(), language.encode(), sample_url.encode()):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@dataclass
+class FeedRuntime:
+    """Per-app feed state: the event cache, how to link a meeting, the output fingerprint."""
+
+    meeting_url: Callable[[int], str]
+    base_url: str
+    language: str = i18n.DEFAULT_LANGUAGE
+    cache: EventCache = field(default_factory=EventCache)
+    format_key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.format_key:
+            self.format_key = _format_key(self.base_url, self.language, self.meeting_url(0))
+
+
+# ----------------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """What the first query returns for each meeting of a feed."""
+
+    meeting_id: int
+    fingerprint: str
+    updated_at: datetime
+    space_name: str
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """A feed's meetings and validators, known before any event is serialised."""
+
+    spec: FeedSpec
+    rows: list[FeedRow]
+    etag: str
+    last_modified: datetime | None
+    since: datetime
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event just serialised, to be kept in the shared cache table."""
+
+    meeting_id: int
+    fingerprint: str
+    body: bytes
+
+
+def fingerprint(sequence: int, updated_at: datetime, space_name: str, format_key: str) -> str:
+    """The key under which a meeting's serialised event is cached."""
+    raw = f"{sequence}|{updated_at.isoformat()}|{space_name}|{format_key}"
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
+def plan_feed(db: Session, spec: FeedSpec, *, now: datetime, runtime: FeedRuntime) -> FeedPlan:
+    """Run the feed's light query and compute its ETag and Last-Modified (one query)."""
+    since = now - FEED_PAST
+    rows = db.execute(
+        select(Meeting.id, Meeting.sequence, Meeting.updated_at, Space.name)
+        .join(Space, Space.id == Meeting.space_id)
+        .where(spec.criteria, Meeting.starts_at >= since)
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).all()
+    fmt = runtime.format_key
+    feed_rows = [
+        FeedRow(meeting_id, fingerprint(sequence, updated_at, space_name, fmt), updated_at, space_name)
+        for meeting_id, sequence, updated_at, space_name in rows
+    ]
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{spec.name}\0{spec.description}\0{fmt}\0".encode())
+    for row in feed_rows:
+        digest.update(f"{row.meeting_id}:{row.fingerprint};".encode())
+    last_modified = max((row.updated_at for row in feed_rows), default=None)
+    return FeedPlan(spec, feed_rows, f'"{digest.hexdigest()}"', last_modified, since)
+
+
+def render_feed(db: Session, plan: FeedPlan, *, runtime: FeedRuntime) -> tuple[bytes, list[StoredEvent]]:
+    """The feed's bytes, and the events that had to be serialised (to store in the shared cache).
+
+    At most two queries, only when events are missing from the in-process cache.
+    """
+    keys = [(row.meeting_id, row.fingerprint) for row in plan.rows]
+    bodies: dict[int, bytes] = {}
+    missing: dict[int, FeedRow] = {}
+    for row, body in zip(plan.rows, runtime.cache.get_many(keys), strict=True):
+        if body is None:
+            missing[row.meeting_id] = row
+        else:
+            bodies[row.meeting_id] = body
+    fresh: list[StoredEvent] = []
+    if missing:
+        found = _load_stored(db, plan, missing)
+        runtime.cache.put_many([((mid, missing[mid].fingerprint), body) for mid, body in found.items()])
+        bodies.update(found)
+        for mid in found:
+            del missing[mid]
+    if missing:
+        fresh = _serialise(db, plan, missing, runtime)
+        runtime.cache.put_many([((e.meeting_id, e.fingerprint), e.body) for e in fresh])
+        bodies.update((e.meeting_id, e.body) for e in fresh)
+    events = [bodies[row.meeting_id] for row in plan.rows if row.meeting_id in bodies]
+    body = ics.assemble_feed(
+        events, name=plan.spec.name, method="PUBLISH", description=plan.spec.description, refresh=REFRESH
+    )
+    return body, fresh
+
+
+def _among(plan: FeedPlan, ids: Sequence[int]) -> ColumnElement[bool]:
+    """Meetings with these ids: by id when few, else by the feed's criteria (one query either way)."""
+    if len(ids) <= _BY_ID_LIMIT:
+        return Meeting.id.in_(ids)
+    return and_(plan.spec.criteria, Meeting.starts_at >= plan.since)
+
+
+def _load_stored(db: Session, plan: FeedPlan, missing: dict[int, FeedRow]) -> dict[int, bytes]:
+    rows = db.execute(
+        select(FeedEventCache.meeting_id, FeedEventCache.fingerprint, FeedEventCache.body)
+        .join(Meeting, Meeting.id == FeedEventCache.meeting_id)
+        .where(_among(plan, list(missing)))
+    ).all()
+    return {
+        mid: body.encode()
+        for mid, stored_fingerprint, body in rows
+        if mid in missing and missing[mid].fingerprint == stored_fingerprint
+    }
+
+
+def _serialise(db: Session, plan: FeedPlan, missing: dict[int, FeedRow], runtime: FeedRuntime) -> list[StoredEvent]:
+    meetings = db.scalars(select(Meeting).where(_among(plan, list(missing)))).all()
+    fresh: list[StoredEvent] = []
+    with i18n.language(runtime.language):
+        for meeting in meetings:
+            row = missing.get(meeting.id)
+            if row is None:
+                continue
+            # the fingerprint of what is serialised now, should the meeting have changed meanwhile
+            key = fingerprint(meeting.sequence, meeting.updated_at, row.space_name, runtime.format_key)
+            event = ics.meeting_event(meeting, runtime.meeting_url(meeting.id), space_name=row.space_name)
+            fresh.append(StoredEvent(meeting.id, key, ics.event_bytes(event)))
+    return fresh
+
+
+def meeting_file(meeting: Meeting, space_name: str, *, runtime: FeedRuntime) -> bytes:
+    """The ``.ics`` file of one meeting, in the feeds' language."""
+    with i18n.language(runtime.language):
+        return ics.single_meeting_calendar(meeting, runtime.meeting_url(meeting.id), space_name=space_name)
+
+
+def store_events(db: Session, events: Sequence[StoredEvent], now: datetime) -> None:
+    """Keep freshly serialised events in the shared cache table (insert or replace)."""
+    if not events:
+        return
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = [
+        {"meeting_id": e.meeting_id, "fingerprint": e.fingerprint, "body": e.body.decode(), "stored_at": now}
+        # one lock order for every writer, so two workers storing the same events never deadlock
+        for e in sorted(events, key=lambda e: e.meeting_id)
+    ]
+    stmt = insert(FeedEventCache)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[FeedEventCache.meeting_id],
+        set_={"fingerprint": stmt.excluded.fingerprint, "body": stmt.excluded.body, "stored_at": stmt.excluded.stored_at},
+    )
+    db.execute(stmt, values)
