@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -34,6 +36,13 @@ _CSRF_MESSAGE = (
 )
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def http_error(request: Request, exc: Exception) -> Response:
     """Render an ``HTTPException`` as a French page (or JSON under ``/api/``)."""
     assert isinstance(exc, HTTPException)
@@ -41,7 +50,9 @@ def http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else ""
     headers = dict(exc.headers or {})
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": detail or _TITLES.get(status, "Erreur")}, status_code=status, headers=headers)
+        if not detail or detail == _phrase(status):  # Starlette's English default ("Not Found")
+            detail = i18n.gettext(_TITLES.get(status, "Erreur"))
+        return JSONResponse({"error": detail}, status_code=status, headers=headers)
     if status in (204, 304):
         return Response(status_code=status, headers=headers)
     title = i18n.gettext(_TITLES.get(status, "Erreur"))
