@@ -89,24 +89,32 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return False
 
 
-def _serve_feed(ctx: RequestContext, spec: feeds.FeedSpec) -> Response:
-    runtime = feed_runtime(ctx.request)
-    plan = feeds.plan_feed(ctx.db, spec, now=ctx.now(), runtime=runtime)
+def _feed_headers(spec: feeds.FeedSpec, etag: str, last_modified: datetime | None) -> dict[str, str]:
     headers = {
-        "ETag": plan.etag,
+        "ETag": etag,
         # clients and proxies may keep it but must ask again (cheap: usually a 304)
         "Cache-Control": "private, no-cache" if spec.private else "public, no-cache",
     }
-    if plan.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(plan.last_modified, usegmt=True)
+    if last_modified is not None:
+        headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
     if spec.private:
         headers["X-Robots-Tag"] = "noindex"
-    if etag_matches(ctx.request.headers.get("if-none-match"), plan.etag):
-        return Response(status_code=304, headers=headers)
+    return headers
+
+
+def _serve_feed(ctx: RequestContext, spec: feeds.FeedSpec) -> Response:
+    runtime = feed_runtime(ctx.request)
+    if_none_match = ctx.request.headers.get("if-none-match")
+    if if_none_match:
+        # one single-row query decides the usual answer to a polling calendar: nothing new
+        etag, last_modified = feeds.feed_validators(ctx.db, spec, now=ctx.now(), runtime=runtime)
+        if etag_matches(if_none_match, etag):
+            return Response(status_code=304, headers=_feed_headers(spec, etag, last_modified))
+    plan = feeds.plan_feed(ctx.db, spec, now=ctx.now(), runtime=runtime)
     body, fresh = feeds.render_feed(ctx.db, plan, runtime=runtime)
     if fresh:
         ctx.after_commit(partial(_store_events, ctx.state, fresh, ctx.now()))
-    return Response(body, media_type=ICS_MEDIA_TYPE, headers=headers)
+    return Response(body, media_type=ICS_MEDIA_TYPE, headers=_feed_headers(spec, plan.etag, plan.last_modified))
 
 
 def _store_events(state: AppState, events: list[feeds.StoredEvent], now: datetime) -> None:

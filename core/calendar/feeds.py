@@ -34,14 +34,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import icalendar
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from core import i18n
 from core.calendar import ics
@@ -183,14 +184,14 @@ def private_feed(db: Session, user: User) -> FeedSpec:
 
 
 class EventCache:
-    """A bounded, thread-safe LRU of serialised events keyed by (meeting id, fingerprint)."""
+    """A bounded, thread-safe LRU of serialised events, keyed by each meeting's key string."""
 
     def __init__(self, max_size: int = EVENT_CACHE_SIZE) -> None:
         self.max_size = max_size
-        self._items: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_many(self, keys: Sequence[tuple[int, str]]) -> list[bytes | None]:
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         """The cached bytes for each key (``None`` where missing), marking hits as recent."""
         out: list[bytes | None] = []
         with self._lock:
@@ -202,7 +203,7 @@ class EventCache:
                 out.append(value)
         return out
 
-    def put_many(self, entries: Sequence[tuple[tuple[int, str], bytes]]) -> None:
+    def put_many(self, entries: Sequence[tuple[str, bytes]]) -> None:
         """Store entries, evicting the least recently used beyond ``max_size``."""
         with self._lock:
             items = self._items
@@ -252,22 +253,38 @@ class FeedRuntime:
 # ----------------------------------------------------------------------------------- building
 
 
-@dataclass(frozen=True)
-class FeedRow:
-    """What the first query returns for each meeting of a feed."""
+def _meeting_key() -> ColumnElement[str]:
+    """``id|sequence|updated_at|space name``, built by the database.
 
-    meeting_id: int
-    fingerprint: str
-    updated_at: datetime
-    space_name: str
+    Everything the bytes of a meeting's event depend on (with the runtime's format key). Made
+    in SQL so that a feed of thousands of meetings costs no per-row Python beyond a string:
+    the key is both the in-process cache key and what the ETag hashes.
+    """
+    return (
+        cast(Meeting.id, String)
+        + "|"
+        + cast(Meeting.sequence, String)
+        + "|"
+        + cast(Meeting.updated_at, String)
+        + "|"
+        + Space.name
+    )
+
+
+def _as_utc(raw: object) -> datetime:
+    """A raw ``updated_at`` as the driver returns it (SQLite text, PostgreSQL datetime) in UTC."""
+    if isinstance(raw, datetime):
+        return raw.astimezone(UTC) if raw.tzinfo else raw.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class FeedPlan:
-    """A feed's meetings and validators, known before any event is serialised."""
+    """A feed's meetings (ids and keys, by id) and validators, before any serialising."""
 
     spec: FeedSpec
-    rows: list[FeedRow]
+    ids: list[int]
+    keys: list[str]
     etag: str
     last_modified: datetime | None
     since: datetime
@@ -282,32 +299,68 @@ class StoredEvent:
     body: bytes
 
 
-def fingerprint(sequence: int, updated_at: datetime, space_name: str, format_key: str) -> str:
-    """The key under which a meeting's serialised event is cached."""
-    raw = f"{sequence}|{updated_at.isoformat()}|{space_name}|{format_key}"
-    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+def fingerprint(key: str, format_key: str) -> str:
+    """Under which a meeting's event is stored in the shared table (see :func:`_meeting_key`)."""
+    return hashlib.blake2b(f"{key}|{format_key}".encode(), digest_size=16).hexdigest()
+
+
+def _etag(spec: FeedSpec, runtime: FeedRuntime, keys_md5: str) -> str:
+    """The ETag: the feed's name, the output format and the MD5 of its meetings' keys by id."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{spec.name}\0{spec.description}\0{runtime.format_key}\0{keys_md5}".encode())
+    return f'"{digest.hexdigest()}"'
+
+
+def _feed_select(spec: FeedSpec, since: datetime, *columns: Any) -> Select[Any]:
+    """The feed's meetings, as ``columns``."""
+    return (
+        select(*columns)
+        .join(Space, Space.id == Meeting.space_id)
+        .where(spec.criteria, Meeting.starts_at >= since)
+    )
+
+
+def feed_validators(db: Session, spec: FeedSpec, *, now: datetime, runtime: FeedRuntime) -> tuple[str, datetime | None]:
+    """The feed's ETag and Last-Modified from one aggregate query that returns a single row.
+
+    What a conditional GET costs, whatever the size of the feed. The keys are joined by id
+    (``string_agg … ORDER BY`` on PostgreSQL, ``group_concat`` over an ordered subquery on
+    SQLite) and hashed with MD5, as :func:`plan_feed` does in Python. Should SQLite ever join
+    them in another order, the ETag would only differ, costing a full answer, never a stale one.
+    """
+    since = now - FEED_PAST
+    feed = (
+        _feed_select(spec, since, Meeting.id.label("id"), _meeting_key().label("key"), Meeting.updated_at)
+        .order_by(Meeting.id)
+        .subquery()
+    )
+    postgres = db.get_bind().dialect.name == "postgresql"
+    if postgres:
+        joined = func.md5(func.string_agg(feed.c.key, postgresql.aggregate_order_by(literal("\n"), feed.c.id)))
+    else:
+        joined = func.group_concat(feed.c.key, literal("\n"))
+    value, last_modified = db.execute(select(joined, func.max(feed.c.updated_at))).one()
+    keys_md5 = (value or _md5("")) if postgres else _md5(value or "")
+    return _etag(spec, runtime, keys_md5), last_modified
+
+
+def _md5(text: str) -> str:
+    # an ETag, not a secret: MD5 because PostgreSQL computes the same one in the database
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def plan_feed(db: Session, spec: FeedSpec, *, now: datetime, runtime: FeedRuntime) -> FeedPlan:
-    """Run the feed's light query and compute its ETag and Last-Modified (one query)."""
+    """The feed's meetings (id and key, by id) and validators, from one light query."""
     since = now - FEED_PAST
-    rows = db.execute(
-        select(Meeting.id, Meeting.sequence, Meeting.updated_at, Space.name)
-        .join(Space, Space.id == Meeting.space_id)
-        .where(spec.criteria, Meeting.starts_at >= since)
-        .order_by(Meeting.starts_at, Meeting.id)
-    ).all()
-    fmt = runtime.format_key
-    feed_rows = [
-        FeedRow(meeting_id, fingerprint(sequence, updated_at, space_name, fmt), updated_at, space_name)
-        for meeting_id, sequence, updated_at, space_name in rows
-    ]
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{spec.name}\0{spec.description}\0{fmt}\0".encode())
-    for row in feed_rows:
-        digest.update(f"{row.meeting_id}:{row.fingerprint};".encode())
-    last_modified = max((row.updated_at for row in feed_rows), default=None)
-    return FeedPlan(spec, feed_rows, f'"{digest.hexdigest()}"', last_modified, since)
+    rows = sorted(
+        db.execute(
+            _feed_select(spec, since, Meeting.id, _meeting_key(), type_coerce(Meeting.updated_at, NullType()))
+        ).all()
+    )
+    ids = [row[0] for row in rows]
+    keys = [row[1] for row in rows]
+    last_modified = _as_utc(max(row[2] for row in rows)) if rows else None
+    return FeedPlan(spec, ids, keys, _etag(spec, runtime, _md5("\n".join(keys))), last_modified, since)
 
 
 def render_feed(db: Session, plan: FeedPlan, *, runtime: FeedRuntime) -> tuple[bytes, list[StoredEvent]]:
@@ -315,28 +368,24 @@ def render_feed(db: Session, plan: FeedPlan, *, runtime: FeedRuntime) -> tuple[b
 
     At most two queries, only when events are missing from the in-process cache.
     """
-    keys = [(row.meeting_id, row.fingerprint) for row in plan.rows]
-    bodies: dict[int, bytes] = {}
-    missing: dict[int, FeedRow] = {}
-    for row, body in zip(plan.rows, runtime.cache.get_many(keys), strict=True):
-        if body is None:
-            missing[row.meeting_id] = row
-        else:
-            bodies[row.meeting_id] = body
+    bodies = runtime.cache.get_many(plan.keys)
+    missing = {mid: key for mid, key, body in zip(plan.ids, plan.keys, bodies, strict=True) if body is None}
     fresh: list[StoredEvent] = []
     if missing:
-        found = _load_stored(db, plan, missing)
-        runtime.cache.put_many([((mid, missing[mid].fingerprint), body) for mid, body in found.items()])
-        bodies.update(found)
+        found = _load_stored(db, plan, missing, runtime.format_key)
+        runtime.cache.put_many([(missing[mid], body) for mid, body in found.items()])
         for mid in found:
             del missing[mid]
-    if missing:
-        fresh = _serialise(db, plan, missing, runtime)
-        runtime.cache.put_many([((e.meeting_id, e.fingerprint), e.body) for e in fresh])
-        bodies.update((e.meeting_id, e.body) for e in fresh)
-    events = [bodies[row.meeting_id] for row in plan.rows if row.meeting_id in bodies]
+        if missing:
+            fresh = _serialise(db, plan, missing, runtime)
+        by_id = {**found, **{e.meeting_id: e.body for e in fresh}}
+        bodies = [body if body is not None else by_id.get(mid) for mid, body in zip(plan.ids, bodies, strict=True)]
     body = ics.assemble_feed(
-        events, name=plan.spec.name, method="PUBLISH", description=plan.spec.description, refresh=REFRESH
+        [b for b in bodies if b is not None],  # a meeting deleted meanwhile is left out
+        name=plan.spec.name,
+        method="PUBLISH",
+        description=plan.spec.description,
+        refresh=REFRESH,
     )
     return body, fresh
 
@@ -348,31 +397,31 @@ def _among(plan: FeedPlan, ids: Sequence[int]) -> ColumnElement[bool]:
     return and_(plan.spec.criteria, Meeting.starts_at >= plan.since)
 
 
-def _load_stored(db: Session, plan: FeedPlan, missing: dict[int, FeedRow]) -> dict[int, bytes]:
+def _load_stored(db: Session, plan: FeedPlan, missing: dict[int, str], format_key: str) -> dict[int, bytes]:
+    wanted = {mid: fingerprint(key, format_key) for mid, key in missing.items()}
     rows = db.execute(
         select(FeedEventCache.meeting_id, FeedEventCache.fingerprint, FeedEventCache.body)
         .join(Meeting, Meeting.id == FeedEventCache.meeting_id)
         .where(_among(plan, list(missing)))
     ).all()
-    return {
-        mid: body.encode()
-        for mid, stored_fingerprint, body in rows
-        if mid in missing and missing[mid].fingerprint == stored_fingerprint
-    }
+    return {mid: body.encode() for mid, stored, body in rows if wanted.get(mid) == stored}
 
 
-def _serialise(db: Session, plan: FeedPlan, missing: dict[int, FeedRow], runtime: FeedRuntime) -> list[StoredEvent]:
-    meetings = db.scalars(select(Meeting).where(_among(plan, list(missing)))).all()
+def _serialise(db: Session, plan: FeedPlan, missing: dict[int, str], runtime: FeedRuntime) -> list[StoredEvent]:
+    rows = db.execute(
+        select(Meeting, Space.name, _meeting_key())
+        .join(Space, Space.id == Meeting.space_id)
+        .where(_among(plan, list(missing)))
+    ).all()
     fresh: list[StoredEvent] = []
     with i18n.language(runtime.language):
-        for meeting in meetings:
-            row = missing.get(meeting.id)
-            if row is None:
+        for meeting, space_name, key in rows:
+            if meeting.id not in missing:
                 continue
-            # the fingerprint of what is serialised now, should the meeting have changed meanwhile
-            key = fingerprint(meeting.sequence, meeting.updated_at, row.space_name, runtime.format_key)
-            event = ics.meeting_event(meeting, runtime.meeting_url(meeting.id), space_name=row.space_name)
-            fresh.append(StoredEvent(meeting.id, key, ics.event_bytes(event)))
+            # cached under the key of what is serialised now, should the meeting have just changed
+            event = ics.meeting_event(meeting, runtime.meeting_url(meeting.id), space_name=space_name)
+            fresh.append(StoredEvent(meeting.id, fingerprint(key, runtime.format_key), ics.event_bytes(event)))
+            runtime.cache.put_many([(key, fresh[-1].body)])
     return fresh
 
 

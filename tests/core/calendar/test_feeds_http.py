@@ -167,8 +167,25 @@ def test_events_are_shared_between_workers_and_rebuilt_when_stale(
 
 def test_event_cache_is_bounded() -> None:
     cache = feeds.EventCache(max_size=3)
-    cache.put_many([((i, "f"), b"%d" % i) for i in range(3)])
-    assert cache.get_many([(0, "f")]) == [b"0"]  # 0 is now the most recent
-    cache.put_many([((3, "f"), b"3")])
+    cache.put_many([(f"{i}|0", b"%d" % i) for i in range(3)])
+    assert cache.get_many(["0|0"]) == [b"0"]  # 0 is now the most recent
+    cache.put_many([("3|0", b"3")])
     assert len(cache) == 3
-    assert cache.get_many([(1, "f"), (0, "f"), (3, "f")]) == [None, b"0", b"3"]
+    assert cache.get_many(["1|0", "0|0", "3|0"]) == [None, b"0", b"3"]
+
+
+def test_validators_query_agrees_with_the_full_plan(app: Starlette, db: Session) -> None:
+    """The single-row ETag query (used for If-None-Match) and the full build give the same ETag."""
+    space = make_space(db, "sante", "Santé, égalité & «accès aux droits»")
+    many_meetings(db, space, 12, FIRST, visibility=PUBLIC)
+    many_meetings(db, make_space(db, "vide"), 0, FIRST)
+    db.commit()
+    runtime = feeds.FeedRuntime(meeting_url=lambda mid: f"http://testserver/agenda/reunions/{mid}", base_url="x")
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for spec in (feeds.public_feed(), feeds.space_feed(space)):
+        plan = feeds.plan_feed(db, spec, now=now, runtime=runtime)
+        assert len(plan.ids) == 12
+        assert feeds.feed_validators(db, spec, now=now, runtime=runtime) == (plan.etag, plan.last_modified)
+    empty = feeds.FeedSpec("Vide", "", Meeting.id < 0)
+    plan = feeds.plan_feed(db, empty, now=now, runtime=runtime)
+    assert feeds.feed_validators(db, empty, now=now, runtime=runtime) == (plan.etag, None)
