@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 from dataclasses import asdict
@@ -28,16 +29,27 @@ def main(argv: list[str] | None = None) -> int:
     for module in modules.values():
         module.add_arguments(parser)
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()
     figures: list[Figure] = []
     for name in args.only or BENCHMARKS:
         figures += modules[name].run(args)
     print_table(figures)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    machine = {"python": sys.version.split()[0], "platform": platform.platform(), "processor": platform.machine()}
+    machine = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+        # other processes share the CPUs: figures taken under load are slower than the code
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+    }
     args.output.write_text(
-        json.dumps({"machine": machine, "figures": [asdict(f) for f in figures]}, ensure_ascii=False, indent=2)
+        json.dumps(
+            {"machine": machine, "figures": [asdict(f) for f in figures]}, ensure_ascii=False, indent=2
+        )
     )
-    print(f"\n→ {args.output}")
+    print(f"\nmachine: {machine}\n→ {args.output}")
     return 0
 
 

@@ -68,7 +68,9 @@ def _integer(params: Mapping[str, str], name: str, default: int, low: int, high:
         if high is None:
             message = _("« %(name)s » doit valoir au moins %(low)s.", name=name, low=low)
         else:
-            message = _("« %(name)s » doit être compris entre %(low)s et %(high)s.", name=name, low=low, high=high)
+            message = _(
+                "« %(name)s » doit être compris entre %(low)s et %(high)s.", name=name, low=low, high=high
+            )
         raise QueryError(name, message)
     return value
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.exceptions import HTTPException
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import NoMatchFound, Route
@@ -103,18 +103,20 @@ def _feed_headers(spec: feeds.FeedSpec, etag: str, last_modified: datetime | Non
 
 
 def _serve_feed(ctx: RequestContext, spec: feeds.FeedSpec) -> Response:
-    runtime = feed_runtime(ctx.request)
     if_none_match = ctx.request.headers.get("if-none-match")
-    if if_none_match:
-        # one single-row query decides the usual answer to a polling calendar: nothing new
-        etag, last_modified = feeds.feed_validators(ctx.db, spec, now=ctx.now(), runtime=runtime)
-        if etag_matches(if_none_match, etag):
-            return Response(status_code=304, headers=_feed_headers(spec, etag, last_modified))
-    plan = feeds.plan_feed(ctx.db, spec, now=ctx.now(), runtime=runtime)
-    body, fresh = feeds.render_feed(ctx.db, plan, runtime=runtime)
-    if fresh:
-        ctx.after_commit(partial(_store_events, ctx.state, fresh, ctx.now()))
-    return Response(body, media_type=ICS_MEDIA_TYPE, headers=_feed_headers(spec, plan.etag, plan.last_modified))
+    answer = feeds.answer_feed(
+        ctx.db,
+        spec,
+        now=ctx.now(),
+        runtime=feed_runtime(ctx.request),
+        not_modified=lambda etag: etag_matches(if_none_match, etag),
+    )
+    headers = _feed_headers(spec, answer.etag, answer.last_modified)
+    if answer.body is None:
+        return Response(status_code=304, headers=headers)
+    if answer.fresh:
+        ctx.after_commit(partial(_store_events, ctx.state, answer.fresh, ctx.now()))
+    return Response(answer.body, media_type=ICS_MEDIA_TYPE, headers=headers)
 
 
 def _store_events(state: AppState, events: list[feeds.StoredEvent], now: datetime) -> None:
@@ -221,7 +223,9 @@ def issue_token(ctx: RequestContext) -> Response:
     """Create (or renew, revoking the old one) the user's private feed link, shown this once."""
     user = ctx.require_user()
     token = feeds.issue_token(ctx.db, user, ctx.now())
-    ctx.flash(ctx._("Votre nouveau lien d'abonnement est prêt. Copiez-le maintenant : il ne sera plus affiché."))
+    ctx.flash(
+        ctx._("Votre nouveau lien d'abonnement est prêt. Copiez-le maintenant : il ne sera plus affiché.")
+    )
     return _subscribe_page(ctx, new_token=token)
 
 

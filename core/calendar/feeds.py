@@ -35,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,8 +64,12 @@ FEED_PAST = timedelta(days=365)
 REFRESH = timedelta(hours=1)
 #: random bytes in a private feed token
 TOKEN_BYTES = 32
-#: events kept in memory per worker (about 1 kB each)
+#: events kept in memory per worker (about 750 bytes each)
 EVENT_CACHE_SIZE = 20_000
+EVENT_CACHE_BYTES = 24 * 1024 * 1024
+#: whole feeds kept in memory per worker
+FEED_CACHE_SIZE = 64
+FEED_CACHE_BYTES = 32 * 1024 * 1024
 #: up to this many ids, missing events are fetched by id; above, by the feed's own criteria
 _BY_ID_LIMIT = 500
 #: a token's "last used" is written at most this often (a write per poll would be wasteful)
@@ -183,11 +188,13 @@ def private_feed(db: Session, user: User) -> FeedSpec:
 # ------------------------------------------------------------------------------------ caching
 
 
-class EventCache:
-    """A bounded, thread-safe LRU of serialised events, keyed by each meeting's key string."""
+class BytesCache:
+    """A thread-safe LRU of bytes, bounded in entries and in total size."""
 
-    def __init__(self, max_size: int = EVENT_CACHE_SIZE) -> None:
-        self.max_size = max_size
+    def __init__(self, max_items: int, max_bytes: int) -> None:
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self.size = 0
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -203,20 +210,31 @@ class EventCache:
                 out.append(value)
         return out
 
+    def get(self, key: str) -> bytes | None:
+        """The cached bytes for ``key``, or ``None``."""
+        return self.get_many([key])[0]
+
     def put_many(self, entries: Sequence[tuple[str, bytes]]) -> None:
-        """Store entries, evicting the least recently used beyond ``max_size``."""
+        """Store entries, evicting the least recently used beyond the bounds."""
         with self._lock:
             items = self._items
             for key, value in entries:
+                if len(value) > self.max_bytes:
+                    continue
+                previous = items.pop(key, None)
+                if previous is not None:
+                    self.size -= len(previous)
                 items[key] = value
-                items.move_to_end(key)
-            while len(items) > self.max_size:
-                items.popitem(last=False)
+                self.size += len(value)
+            while items and (len(items) > self.max_items or self.size > self.max_bytes):
+                _, evicted = items.popitem(last=False)
+                self.size -= len(evicted)
 
     def clear(self) -> None:
         """Forget everything (benchmarks use it to measure a cold worker)."""
         with self._lock:
             self._items.clear()
+            self.size = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -229,7 +247,13 @@ def _format_key(base_url: str, language: str, sample_url: str) -> str:
     except OSError:  # an installation without sources: fall back to the library version
         source = b""
     digest = hashlib.blake2b(digest_size=8)
-    for part in (source, icalendar.__version__.encode(), base_url.encode(), language.encode(), sample_url.encode()):
+    for part in (
+        source,
+        icalendar.__version__.encode(),
+        base_url.encode(),
+        language.encode(),
+        sample_url.encode(),
+    ):
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()
@@ -237,12 +261,15 @@ def _format_key(base_url: str, language: str, sample_url: str) -> str:
 
 @dataclass
 class FeedRuntime:
-    """Per-app feed state: the event cache, how to link a meeting, the output fingerprint."""
+    """Per-app feed state: the caches, how to link a meeting, the output fingerprint."""
 
     meeting_url: Callable[[int], str]
     base_url: str
     language: str = i18n.DEFAULT_LANGUAGE
-    cache: EventCache = field(default_factory=EventCache)
+    #: serialised events by meeting key (:func:`_meeting_key`)
+    cache: BytesCache = field(default_factory=lambda: BytesCache(EVENT_CACHE_SIZE, EVENT_CACHE_BYTES))
+    #: whole feeds by ETag, for clients that never send a conditional GET
+    bodies: BytesCache = field(default_factory=lambda: BytesCache(FEED_CACHE_SIZE, FEED_CACHE_BYTES))
     format_key: str = ""
 
     def __post_init__(self) -> None:
@@ -320,7 +347,9 @@ def _feed_select(spec: FeedSpec, since: datetime, *columns: Any) -> Select[Any]:
     )
 
 
-def feed_validators(db: Session, spec: FeedSpec, *, now: datetime, runtime: FeedRuntime) -> tuple[str, datetime | None]:
+def feed_validators(
+    db: Session, spec: FeedSpec, *, now: datetime, runtime: FeedRuntime
+) -> tuple[str, datetime | None]:
     """The feed's ETag and Last-Modified from one aggregate query that returns a single row.
 
     What a conditional GET costs, whatever the size of the feed. The keys are joined by id
@@ -336,7 +365,9 @@ def feed_validators(db: Session, spec: FeedSpec, *, now: datetime, runtime: Feed
     )
     postgres = db.get_bind().dialect.name == "postgresql"
     if postgres:
-        joined = func.md5(func.string_agg(feed.c.key, postgresql.aggregate_order_by(literal("\n"), feed.c.id)))
+        joined = func.md5(
+            func.string_agg(feed.c.key, postgresql.aggregate_order_by(literal("\n"), feed.c.id))
+        )
     else:
         joined = func.group_concat(feed.c.key, literal("\n"))
     value, last_modified = db.execute(select(joined, func.max(feed.c.updated_at))).one()
@@ -352,11 +383,12 @@ def _md5(text: str) -> str:
 def plan_feed(db: Session, spec: FeedSpec, *, now: datetime, runtime: FeedRuntime) -> FeedPlan:
     """The feed's meetings (id and key, by id) and validators, from one light query."""
     since = now - FEED_PAST
-    rows = sorted(
+    rows = list(
         db.execute(
             _feed_select(spec, since, Meeting.id, _meeting_key(), type_coerce(Meeting.updated_at, NullType()))
-        ).all()
+        )
     )
+    rows.sort(key=itemgetter(0))  # by id, as the validators query joins the keys
     ids = [row[0] for row in rows]
     keys = [row[1] for row in rows]
     last_modified = _as_utc(max(row[2] for row in rows)) if rows else None
@@ -379,7 +411,9 @@ def render_feed(db: Session, plan: FeedPlan, *, runtime: FeedRuntime) -> tuple[b
         if missing:
             fresh = _serialise(db, plan, missing, runtime)
         by_id = {**found, **{e.meeting_id: e.body for e in fresh}}
-        bodies = [body if body is not None else by_id.get(mid) for mid, body in zip(plan.ids, bodies, strict=True)]
+        bodies = [
+            body if body is not None else by_id.get(mid) for mid, body in zip(plan.ids, bodies, strict=True)
+        ]
     body = ics.assemble_feed(
         [b for b in bodies if b is not None],  # a meeting deleted meanwhile is left out
         name=plan.spec.name,
@@ -407,7 +441,9 @@ def _load_stored(db: Session, plan: FeedPlan, missing: dict[int, str], format_ke
     return {mid: body.encode() for mid, stored, body in rows if wanted.get(mid) == stored}
 
 
-def _serialise(db: Session, plan: FeedPlan, missing: dict[int, str], runtime: FeedRuntime) -> list[StoredEvent]:
+def _serialise(
+    db: Session, plan: FeedPlan, missing: dict[int, str], runtime: FeedRuntime
+) -> list[StoredEvent]:
     rows = db.execute(
         select(Meeting, Space.name, _meeting_key())
         .join(Space, Space.id == Meeting.space_id)
@@ -420,9 +456,49 @@ def _serialise(db: Session, plan: FeedPlan, missing: dict[int, str], runtime: Fe
                 continue
             # cached under the key of what is serialised now, should the meeting have just changed
             event = ics.meeting_event(meeting, runtime.meeting_url(meeting.id), space_name=space_name)
-            fresh.append(StoredEvent(meeting.id, fingerprint(key, runtime.format_key), ics.event_bytes(event)))
+            fresh.append(
+                StoredEvent(meeting.id, fingerprint(key, runtime.format_key), ics.event_bytes(event))
+            )
             runtime.cache.put_many([(key, fresh[-1].body)])
     return fresh
+
+
+@dataclass(frozen=True)
+class FeedAnswer:
+    """What to answer for a feed: ``body`` ``None`` means "not modified" (304)."""
+
+    etag: str
+    last_modified: datetime | None
+    body: bytes | None
+    #: events serialised for this answer, to share through :func:`store_events`
+    fresh: list[StoredEvent]
+
+
+def answer_feed(
+    db: Session,
+    spec: FeedSpec,
+    *,
+    now: datetime,
+    runtime: FeedRuntime,
+    not_modified: Callable[[str], bool] = lambda etag: False,
+) -> FeedAnswer:
+    """Answer a request for a feed, doing as little as the caches allow.
+
+    One single-row query gives the validators, whatever the size of the feed: it answers the
+    usual poll of a calendar app (``not_modified(etag)``: nothing new) and finds an already
+    built feed. Otherwise the feed is assembled from cached events (:func:`render_feed`).
+    """
+    etag, last_modified = feed_validators(db, spec, now=now, runtime=runtime)
+    if not_modified(etag):
+        return FeedAnswer(etag, last_modified, None, [])
+    body = runtime.bodies.get(etag)
+    if body is not None:
+        return FeedAnswer(etag, last_modified, body, [])
+    plan = plan_feed(db, spec, now=now, runtime=runtime)
+    body, fresh = render_feed(db, plan, runtime=runtime)
+    runtime.bodies.put_many([(plan.etag, body)])
+    # the validators of what was built (a meeting may have changed between the two queries)
+    return FeedAnswer(plan.etag, plan.last_modified, body, fresh)
 
 
 def meeting_file(meeting: Meeting, space_name: str, *, runtime: FeedRuntime) -> bytes:
@@ -445,6 +521,10 @@ def store_events(db: Session, events: Sequence[StoredEvent], now: datetime) -> N
     stmt = insert(FeedEventCache)
     stmt = stmt.on_conflict_do_update(
         index_elements=[FeedEventCache.meeting_id],
-        set_={"fingerprint": stmt.excluded.fingerprint, "body": stmt.excluded.body, "stored_at": stmt.excluded.stored_at},
+        set_={
+            "fingerprint": stmt.excluded.fingerprint,
+            "body": stmt.excluded.body,
+            "stored_at": stmt.excluded.stored_at,
+        },
     )
     db.execute(stmt, values)

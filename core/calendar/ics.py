@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 
@@ -98,7 +98,9 @@ def _wall_time(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if is_ambiguous(moment) else moment.astimezone(PARIS)
 
 
-def meeting_event(meeting: Meeting, url: str, *, space_name: str = "", stamp: datetime | None = None) -> Event:
+def meeting_event(
+    meeting: Meeting, url: str, *, space_name: str = "", stamp: datetime | None = None
+) -> Event:
     """The VEVENT of a meeting: UID, SEQUENCE, times in Paris, place, online link, status.
 
     ``url`` is the meeting's absolute page URL (built from ``RESEAU_BASE_URL``). ``stamp``
@@ -145,7 +147,8 @@ def meeting_event(meeting: Meeting, url: str, *, space_name: str = "", stamp: da
 
 def event_bytes(event: Event) -> bytes:
     """One serialised VEVENT (``BEGIN:VEVENT`` … ``END:VEVENT`` with CRLF line ends)."""
-    return event.to_ical()
+    data: bytes = event.to_ical()
+    return data
 
 
 def assemble(calendar: Calendar, events: Iterable[bytes]) -> bytes:
@@ -165,12 +168,13 @@ def _calendar_frame(head: bytes, events: Iterable[bytes]) -> Iterable[bytes]:
     yield _END_CALENDAR
 
 
-@cache
+@lru_cache(maxsize=256)
 def calendar_head(
     name: str | None, method: str | None, description: str | None = None, refresh: timedelta | None = None
 ) -> bytes:
     """The serialised empty calendar of :func:`new_calendar` (cached: feeds reuse it)."""
-    return new_calendar(name, method, description=description, refresh=refresh).to_ical()
+    data: bytes = new_calendar(name, method, description=description, refresh=refresh).to_ical()
+    return data
 
 
 def assemble_feed(
@@ -189,7 +193,8 @@ def single_meeting_calendar(meeting: Meeting, url: str, *, space_name: str = "")
     """The ``.ics`` file of one meeting (METHOD:PUBLISH, to import into any calendar)."""
     cal = new_calendar(method="PUBLISH")
     cal.add_component(meeting_event(meeting, url, space_name=space_name))
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data
 
 
 def paris_day_start(day: date) -> datetime:

@@ -91,11 +91,20 @@ def invite(db: Session, meeting: Meeting, user: User) -> Invitation:
     return invitation
 
 
-def many_meetings(db: Session, space: Space, count: int, first: datetime, *, visibility: str = MEMBERS) -> list[Meeting]:
+def many_meetings(
+    db: Session, space: Space, count: int, first: datetime, *, visibility: str = MEMBERS
+) -> list[Meeting]:
     """``count`` meetings one day apart from ``first``."""
     return [
-        make_meeting(db, space, first + timedelta(days=i), title=f"Réunion n° {i}", visibility=visibility,
-                     location="Hôtel de ville", room=f"Salle {i % 5}")
+        make_meeting(
+            db,
+            space,
+            first + timedelta(days=i),
+            title=f"Réunion n° {i}",
+            visibility=visibility,
+            location="Hôtel de ville",
+            room=f"Salle {i % 5}",
+        )
         for i in range(count)
     ]
 

@@ -27,16 +27,26 @@ def meetings(db: Session) -> dict[str, Any]:
     sante = make_space(db, "gt-sante", "Groupe technique santé")
     data = {
         "pleniere": make_meeting(
-            db, emploi, datetime(2026, 3, 10, 14, 0, tzinfo=PARIS), title="Plénière de printemps",
-            kind="core.pleniere", description="Bilan", location="Hôtel de ville", room="Salle 3",
+            db,
+            emploi,
+            datetime(2026, 3, 10, 14, 0, tzinfo=PARIS),
+            title="Plénière de printemps",
+            kind="core.pleniere",
+            description="Bilan",
+            location="Hôtel de ville",
+            room="Salle 3",
             online_url="https://visio.example.org/pleniere",
         ),
         "atelier": make_meeting(
             db, sante, datetime(2026, 7, 2, 9, 30, tzinfo=PARIS), title="Atelier santé", kind="core.atelier"
         ),
         "annulee": make_meeting(
-            db, emploi, datetime(2026, 3, 12, 10, 0, tzinfo=PARIS), title="Réunion annulée",
-            status=CANCELLED, sequence=1,
+            db,
+            emploi,
+            datetime(2026, 3, 12, 10, 0, tzinfo=PARIS),
+            title="Réunion annulée",
+            status=CANCELLED,
+            sequence=1,
         ),
         "reservee": make_meeting(
             db, emploi, datetime(2026, 3, 11, 10, 0, tzinfo=PARIS), title="Réservée", visibility=MEMBERS
@@ -93,7 +103,12 @@ def test_filters(client: TestClient, meetings: dict[str, Any]) -> None:
     assert titles(client.get("/api/v1/meetings?from=2026-07-02")) == ["Atelier santé"]
     assert titles(client.get("/api/v1/meetings?space=gt-emploi&from=2026-03-11")) == ["Réunion annulée"]
     assert client.get("/api/v1/meetings?from=2027-01-01").json() == {
-        "total": 0, "limit": 20, "offset": 0, "next": None, "previous": None, "items": [],
+        "total": 0,
+        "limit": 20,
+        "offset": 0,
+        "next": None,
+        "previous": None,
+        "items": [],
     }
 
 
@@ -131,7 +146,9 @@ def test_pagination(client: TestClient, db: Session) -> None:
         ("space=nulle-part", "space"),
     ],
 )
-def test_bad_parameters_get_a_json_400(client: TestClient, meetings: dict[str, Any], query: str, parameter: str) -> None:
+def test_bad_parameters_get_a_json_400(
+    client: TestClient, meetings: dict[str, Any], query: str, parameter: str
+) -> None:
     response = client.get(f"/api/v1/meetings?{query}", headers=ORIGIN)
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/json"
@@ -156,14 +173,10 @@ def test_detail(client: TestClient, meetings: dict[str, Any]) -> None:
 
 
 def test_cors_preflight_allows_get_only(client: TestClient) -> None:
-    preflight = client.options(
-        "/api/v1/meetings", headers={**ORIGIN, "Access-Control-Request-Method": "GET"}
-    )
+    preflight = client.options("/api/v1/meetings", headers={**ORIGIN, "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "*"
-    refused = client.options(
-        "/api/v1/meetings", headers={**ORIGIN, "Access-Control-Request-Method": "POST"}
-    )
+    refused = client.options("/api/v1/meetings", headers={**ORIGIN, "Access-Control-Request-Method": "POST"})
     assert refused.status_code == 400
 
 
@@ -177,16 +190,37 @@ def test_openapi_document_is_valid_and_lists_both_paths(client: TestClient) -> N
     assert document["servers"] == [{"url": "http://testserver/api/v1"}]
     assert set(document["paths"]) == {"/meetings", "/meetings/{meeting_id}"}
     listing = document["paths"]["/meetings"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"space", "from", "to", "kind", "status", "limit", "offset"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "space",
+        "from",
+        "to",
+        "kind",
+        "status",
+        "limit",
+        "offset",
+    }
     assert set(listing["responses"]) == {"200", "400"}
     assert set(document["paths"]["/meetings/{meeting_id}"]["get"]["responses"]) == {"200", "404"}
     fields = document["components"]["schemas"]["Meeting"]["properties"]
-    assert {"id", "uid", "title", "space", "starts_at", "ends_at", "status", "sequence", "url", "ics_url"} <= set(fields)
+    assert {
+        "id",
+        "uid",
+        "title",
+        "space",
+        "starts_at",
+        "ends_at",
+        "status",
+        "sequence",
+        "url",
+        "ics_url",
+    } <= set(fields)
 
 
 def test_list_queries_do_not_grow_with_the_page(client: TestClient, db: Session, app: Starlette) -> None:
     space = make_space(db, "gt")
-    many_meetings(db, space, 100, datetime(2026, 4, 1, 8, 0, tzinfo=UTC) + timedelta(hours=1), visibility="public")
+    many_meetings(
+        db, space, 100, datetime(2026, 4, 1, 8, 0, tzinfo=UTC) + timedelta(hours=1), visibility="public"
+    )
     db.commit()
     counts = []
     for limit in (2, 100):

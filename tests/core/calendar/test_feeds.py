@@ -25,15 +25,23 @@ def paris(*args: int) -> datetime:
 def test_meeting_ics_is_a_calendar_attachment(client: TestClient, db: Session) -> None:
     space = make_space(db, "gt-emploi", "Groupe technique emploi")
     meeting = make_meeting(
-        db, space, paris(2026, 3, 10, 14, 0), title="Comité de suivi", description="Bilan annuel",
-        location="Hôtel de ville, 2 place de la Libération", room="Salle 3",
+        db,
+        space,
+        paris(2026, 3, 10, 14, 0),
+        title="Comité de suivi",
+        description="Bilan annuel",
+        location="Hôtel de ville, 2 place de la Libération",
+        room="Salle 3",
         online_url="https://visio.example.org/comite",
     )
     db.commit()
     response = client.get(f"/ical/reunions/{meeting.id}.ics")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
-    assert response.headers["content-disposition"] == f'attachment; filename="reunion-2026-03-10-{meeting.id}.ics"'
+    assert (
+        response.headers["content-disposition"]
+        == f'attachment; filename="reunion-2026-03-10-{meeting.id}.ics"'
+    )
     calendar, events = parse_feed(response.content)
     assert calendar["METHOD"] == "PUBLISH"
     event = events[meeting.uid]
@@ -80,7 +88,12 @@ def test_public_feed_holds_public_meetings_of_the_window(client: TestClient, db:
     future = make_meeting(db, other, paris(2030, 1, 15, 10, 0), title="Dans quatre ans")
     hidden = make_meeting(db, space, paris(2026, 4, 1, 10, 0), title="Réservée", visibility=MEMBERS)
     cancelled = make_meeting(
-        db, space, paris(2026, 5, 1, 10, 0), title="Annulée", status=CANCELLED, sequence=1,
+        db,
+        space,
+        paris(2026, 5, 1, 10, 0),
+        title="Annulée",
+        status=CANCELLED,
+        sequence=1,
         cancel_reason="Salle indisponible",
     )
     db.commit()
@@ -139,7 +152,8 @@ def test_times_around_daylight_saving_changes(client: TestClient, db: Session) -
         "2027-03-28 03:30": datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
     }
     meetings = {
-        label: make_meeting(db, space, start.astimezone(UTC), title=label, hours=0.5) for label, start in cases.items()
+        label: make_meeting(db, space, start.astimezone(UTC), title=label, hours=0.5)
+        for label, start in cases.items()
     }
     db.commit()
     _, events = parse_feed(client.get("/ical/public.ics").content)

@@ -121,13 +121,18 @@ def test_feed_queries_do_not_grow_with_its_meetings(
         cold_large, body_large = queries(urls[1])
         assert body_large.count(b"BEGIN:VEVENT") > body_small.count(b"BEGIN:VEVENT") >= 10
         assert cold_small == cold_large
-        app.state.reseau.extras["feeds"].cache.clear()  # a fresh worker: events come from the table
+        runtime = app.state.reseau.extras["feeds"]
+        runtime.cache.clear()  # a fresh worker: events come from the table
+        runtime.bodies.clear()
         assert queries(urls[0])[0] == queries(urls[1])[0]
         warm = [queries(url) for url in urls]
         assert warm[0][0] == warm[1][0]
         assert warm[1][1] == body_large
         etags = [client.get(url).headers["etag"] for url in urls]
-        assert queries(urls[0], **{"If-None-Match": etags[0]})[0] == queries(urls[1], **{"If-None-Match": etags[1]})[0]
+        assert (
+            queries(urls[0], **{"If-None-Match": etags[0]})[0]
+            == queries(urls[1], **{"If-None-Match": etags[1]})[0]
+        )
 
 
 def test_events_are_shared_between_workers_and_rebuilt_when_stale(
@@ -156,7 +161,9 @@ def test_events_are_shared_between_workers_and_rebuilt_when_stale(
 
     # a stored event that no longer matches its meeting is rebuilt, never served
     db.execute(update(FeedEventCache).where(FeedEventCache.meeting_id == meetings[2].id).values(body="X"))
-    db.execute(update(FeedEventCache).where(FeedEventCache.meeting_id == meetings[2].id).values(fingerprint="périmé"))
+    db.execute(
+        update(FeedEventCache).where(FeedEventCache.meeting_id == meetings[2].id).values(fingerprint="périmé")
+    )
     db.commit()
     with TestClient(make_app()) as third_worker:
         assert third_worker.get("/ical/public.ics").content == body
@@ -165,13 +172,18 @@ def test_events_are_shared_between_workers_and_rebuilt_when_stale(
     assert db.scalar(select(FeedEventCache.body).where(FeedEventCache.meeting_id == meetings[2].id)) != "X"
 
 
-def test_event_cache_is_bounded() -> None:
-    cache = feeds.EventCache(max_size=3)
+def test_caches_are_bounded_in_entries_and_bytes() -> None:
+    cache = feeds.BytesCache(max_items=3, max_bytes=10)
     cache.put_many([(f"{i}|0", b"%d" % i) for i in range(3)])
     assert cache.get_many(["0|0"]) == [b"0"]  # 0 is now the most recent
     cache.put_many([("3|0", b"3")])
     assert len(cache) == 3
     assert cache.get_many(["1|0", "0|0", "3|0"]) == [None, b"0", b"3"]
+    cache.put_many([("long", b"123456789")])  # 9 bytes: only room for one more byte
+    assert (len(cache), cache.size) == (2, 10)
+    assert cache.get("long") == b"123456789"
+    cache.put_many([("huge", b"x" * 11)])  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and cache.size == 10
 
 
 def test_validators_query_agrees_with_the_full_plan(app: Starlette, db: Session) -> None:
@@ -180,7 +192,9 @@ def test_validators_query_agrees_with_the_full_plan(app: Starlette, db: Session)
     many_meetings(db, space, 12, FIRST, visibility=PUBLIC)
     many_meetings(db, make_space(db, "vide"), 0, FIRST)
     db.commit()
-    runtime = feeds.FeedRuntime(meeting_url=lambda mid: f"http://testserver/agenda/reunions/{mid}", base_url="x")
+    runtime = feeds.FeedRuntime(
+        meeting_url=lambda mid: f"http://testserver/agenda/reunions/{mid}", base_url="x"
+    )
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     for spec in (feeds.public_feed(), feeds.space_feed(space)):
         plan = feeds.plan_feed(db, spec, now=now, runtime=runtime)

@@ -45,7 +45,9 @@ def test_private_feed_holds_what_its_owner_may_see_and_no_email(client: TestClie
     outsider = make_person(db, "karim.haddad@example.org", member_of=(theirs,))
     members_only = make_meeting(db, mine, START, title="Réservée à mon espace", visibility=MEMBERS)
     public_elsewhere = make_meeting(db, theirs, START + timedelta(days=1), title="Publique ailleurs")
-    invited = make_meeting(db, theirs, START + timedelta(days=2), title="Invitée ailleurs", visibility=MEMBERS)
+    invited = make_meeting(
+        db, theirs, START + timedelta(days=2), title="Invitée ailleurs", visibility=MEMBERS
+    )
     not_mine = make_meeting(db, theirs, START + timedelta(days=3), title="Pas pour moi", visibility=MEMBERS)
     for meeting in (members_only, invited, not_mine):
         invite(db, meeting, colleague)
@@ -130,7 +132,9 @@ def test_token_use_is_recorded_at_most_hourly(client: TestClient, db: Session, c
     clock.advance(hours=1)
     client.get(path)
     assert last_used() == clock()
-    assert "Dernière consultation par une application d'agenda" in html.unescape(client.get("/ical/abonnement").text)
+    assert "Dernière consultation par une application d'agenda" in html.unescape(
+        client.get("/ical/abonnement").text
+    )
 
 
 def test_subscription_page_offers_webcal_links(client: TestClient, db: Session) -> None:
