@@ -197,6 +197,15 @@ def in_process(
         plans = [_timed(conditional, plans_cpu) for _ in range(repeat)]
     finally:
         state.engine.dispose()
+
+    def timed(
+        name: str, wall: list[float], cpu: list[float], note: str, target: str | None = None
+    ) -> list[Figure]:
+        return [
+            Figure(f"feeds.inprocess.{name}", median(wall), "ms", target=target, note=f"median; {note}"),
+            Figure(f"feeds.inprocess.{name}_cpu", median(cpu), "ms", note="CPU time of the same"),
+        ]
+
     figures = [
         Figure(
             "feeds.inprocess.first_build",
@@ -210,30 +219,10 @@ def in_process(
             "ms",
             note="the same, plus writing the shared cache",
         ),
-        Figure(
-            "feeds.inprocess.cold_worker",
-            median(cold),
-            "ms",
-            target="< 150 ms",
-            note="median; in-process cache empty, events from the shared table",
-        ),
-        Figure("feeds.inprocess.cold_worker_cpu", median(cold_cpu), "ms", note="CPU time of the same"),
-        Figure(
-            "feeds.inprocess.from_events",
-            median(events),
-            "ms",
-            note="median; assembled from the in-process event cache",
-        ),
-        Figure("feeds.inprocess.from_events_cpu", median(events_cpu), "ms", note="CPU time of the same"),
-        Figure("feeds.inprocess.warm", median(warm), "ms", note="median; the whole feed cached"),
-        Figure("feeds.inprocess.warm_cpu", median(warm_cpu), "ms", note="CPU time of the same"),
-        Figure(
-            "feeds.inprocess.conditional",
-            median(plans),
-            "ms",
-            note="median; the single-row ETag query (a 304)",
-        ),
-        Figure("feeds.inprocess.conditional_cpu", median(plans_cpu), "ms", note="CPU time of the same"),
+        *timed("cold_worker", cold, cold_cpu, "in-process caches empty, events from the table", "< 150 ms"),
+        *timed("from_events", events, events_cpu, "assembled from the in-process event cache"),
+        *timed("warm", warm, warm_cpu, "the whole feed cached"),
+        *timed("conditional", plans, plans_cpu, "the single-row ETag query (a 304)"),
     ]
     return figures, size
 

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from core import i18n
+from core.audit import services as audit
 from core.calendar import ics
 from core.calendar.feed_models import FeedEventCache
 from core.calendar.models import PUBLIC, FeedToken, Meeting
@@ -95,21 +96,26 @@ def active_token(db: Session, user: User) -> FeedToken | None:
 
 
 def revoke_tokens(db: Session, user: User, now: datetime) -> int:
-    """Revoke every active token of the user; returns how many were revoked."""
+    """Revoke every active token of the user (audited); returns how many were revoked."""
     result = db.execute(
         update(FeedToken)
         .where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        audit.record(db, user, "calendar.feed_token.revoked", user, summary=f"{count}")
+    return count
 
 
 def issue_token(db: Session, user: User, now: datetime) -> str:
-    """Revoke the user's active token and create a new one; the plain token is returned once."""
+    """Revoke the user's active token and create a new one (audited); the plain token is returned once."""
     revoke_tokens(db, user, now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    db.add(FeedToken(user_id=user.id, token_hash=hash_token(token), created_at=now))
+    row = FeedToken(user_id=user.id, token_hash=hash_token(token), created_at=now)
+    db.add(row)
     db.flush()
+    audit.record(db, user, "calendar.feed_token.issued", row)
     return token
 
 

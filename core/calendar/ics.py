@@ -13,7 +13,7 @@ calendar's header and footer, both produced by ``icalendar``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
@@ -40,21 +40,21 @@ def paris_timezone() -> Timezone:
     tz = Timezone()
     tz.add("tzid", TZID)
     tz.add("x-lic-location", TZID)
-    summer = TimezoneDaylight()
-    summer.add("tzname", "CEST")
-    summer.add("tzoffsetfrom", timedelta(hours=1))
-    summer.add("tzoffsetto", timedelta(hours=2))
-    summer.add("dtstart", datetime(1996, 3, 31, 2, 0))
-    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
-    winter = TimezoneStandard()
-    winter.add("tzname", "CET")
-    winter.add("tzoffsetfrom", timedelta(hours=2))
-    winter.add("tzoffsetto", timedelta(hours=1))
-    winter.add("dtstart", datetime(1996, 10, 27, 3, 0))
-    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
-    tz.add_component(summer)
-    tz.add_component(winter)
+    tz.add_component(_observance(TimezoneDaylight(), "CEST", 1, 2, datetime(1996, 3, 31, 2, 0)))
+    tz.add_component(_observance(TimezoneStandard(), "CET", 2, 1, datetime(1996, 10, 27, 3, 0)))
     return tz
+
+
+def _observance(
+    part: TimezoneDaylight | TimezoneStandard, name: str, hours_from: int, hours_to: int, onset: datetime
+) -> TimezoneDaylight | TimezoneStandard:
+    """A VTIMEZONE part changing every year on the last Sunday of ``onset``'s month, at its local time."""
+    part.add("tzname", name)
+    part.add("tzoffsetfrom", timedelta(hours=hours_from))
+    part.add("tzoffsetto", timedelta(hours=hours_to))
+    part.add("dtstart", onset)
+    part.add("rrule", {"freq": "yearly", "bymonth": onset.month, "byday": "-1su"})
+    return part
 
 
 def new_calendar(
@@ -195,8 +195,3 @@ def single_meeting_calendar(meeting: Meeting, url: str, *, space_name: str = "")
     cal.add_component(meeting_event(meeting, url, space_name=space_name))
     data: bytes = cal.to_ical()
     return data
-
-
-def paris_day_start(day: date) -> datetime:
-    """Midnight in Paris on ``day``, as an aware UTC instant."""
-    return datetime(day.year, day.month, day.day, tzinfo=PARIS).astimezone(UTC)

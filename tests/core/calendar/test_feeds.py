@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 import vobject
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from core.calendar import ics
+from core.calendar.feed_routes import meeting_path, meeting_url
 from core.calendar.models import CANCELLED, MEMBERS
 from tests.core.api.meeting_data import make_meeting, make_person, make_space, parse_feed
 from tests.helpers import login
@@ -212,3 +214,9 @@ def test_reschedule_keeps_uid_and_raises_sequence(client: TestClient, db: Sessio
     single = client.get(f"/ical/reunions/{meeting.id}.ics")
     _, events = parse_feed(single.content)
     assert events[meeting.uid].status == "CANCELLED"
+
+
+def test_meeting_links_use_the_documented_meeting_page(app: Starlette) -> None:
+    """Until (and once) the calendar mounts ``calendar:meeting``, links go to /agenda/reunions/<id>."""
+    assert meeting_path(app, 42) == "/agenda/reunions/42"
+    assert meeting_url(app, 42) == "http://testserver/agenda/reunions/42"

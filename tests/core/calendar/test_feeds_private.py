@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from core.accounts.models import User
+from core.audit.models import AuditEntry
 from core.calendar.models import MEMBERS, FeedToken
 from tests.core.api.meeting_data import (
     PASSWORD,
@@ -99,6 +100,13 @@ def test_revoked_or_replaced_token_is_refused(client: TestClient, db: Session) -
     assert "Vous n'avez pas de lien privé actif" in html.unescape(revoked.text)
     assert client.get(second).status_code == 404
     assert client.get("/ical/prive/nimporte-quoi.ics").status_code == 404
+    actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-4:] == [
+        "calendar.feed_token.issued",
+        "calendar.feed_token.revoked",
+        "calendar.feed_token.issued",
+        "calendar.feed_token.revoked",
+    ]
 
 
 def test_token_of_a_deactivated_account_is_refused(client: TestClient, db: Session) -> None:
