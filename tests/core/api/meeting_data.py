@@ -109,8 +109,6 @@ def many_meetings(
     ]
 
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
 
 # ------------------------------------------------------------------------- reading ICS back
 
