@@ -9,20 +9,21 @@ Feeds
 
 Window
     A feed holds the meetings that start at most :data:`FEED_PAST` (12 months) ago and every
-    meeting ahead. Cancelled meetings stay, with ``STATUS:CANCELLED``, so calendars drop them.
+    meeting ahead. Cancelled meetings stay, with ``STATUS:CANCELLED``, so calendars mark them as cancelled.
 
 Tokens
     A private feed token is 32 random bytes (``secrets``), shown once to its owner; only its
     SHA-256 is stored. A user has at most one active token: issuing a new one revokes the old.
 
 Speed
-    A feed is built with a bounded number of queries whatever its size: one light query for
-    the meetings' ids, SEQUENCE, last change and space name (enough for the ETag, so a
-    conditional GET answers 304 without more work), then, only for events not already cached,
-    one query for stored events and one for the meetings themselves. Each event is serialised
-    once per (meeting, SEQUENCE, last change, space name, output format) and kept in a bounded
-    in-process LRU and in the ``feed_event_cache`` table (shared by every worker), so a feed is
-    put together from cached bytes.
+    A feed costs a bounded number of queries whatever its size. One aggregate query returns a
+    single row – the feed's ETag (the MD5 of its meetings' ``id|SEQUENCE|last change|space``
+    keys) and Last-Modified – which answers a conditional GET (304) and finds a feed already
+    built (whole feeds are kept by ETag). Otherwise one light query lists the keys, and only
+    for events not cached one query reads stored events and one the meetings themselves. Each
+    event is serialised once per key and output format, and kept in a bounded in-process LRU
+    and in the ``feed_event_cache`` table (shared by every worker and across restarts), so a
+    feed is put together from cached bytes.
 """
 
 from __future__ import annotations
