@@ -445,7 +445,7 @@ def _load_stored(db: Session, plan: FeedPlan, missing: dict[int, str], format_ke
         .join(Meeting, Meeting.id == FeedEventCache.meeting_id)
         .where(_among(plan, list(missing)))
     ).all()
-    return {mid: body.encode() for mid, stored, body in rows if wanted.get(mid) == stored}
+    return {mid: bytes(body) for mid, stored, body in rows if wanted.get(mid) == stored}
 
 
 def _serialise(
@@ -521,7 +521,7 @@ def store_events(db: Session, events: Sequence[StoredEvent], now: datetime) -> N
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = [
-        {"meeting_id": e.meeting_id, "fingerprint": e.fingerprint, "body": e.body.decode(), "stored_at": now}
+        {"meeting_id": e.meeting_id, "fingerprint": e.fingerprint, "body": e.body, "stored_at": now}
         # one lock order for every writer, so two workers storing the same events never deadlock
         for e in sorted(events, key=lambda e: e.meeting_id)
     ]

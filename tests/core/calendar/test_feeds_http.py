@@ -145,7 +145,7 @@ def test_events_are_shared_between_workers_and_rebuilt_when_stale(
         body = first_worker.get("/ical/public.ics").content
     stored = {mid: body for mid, body in db.execute(select(FeedEventCache.meeting_id, FeedEventCache.body))}
     assert set(stored) == {m.id for m in meetings}
-    assert all(b.startswith("BEGIN:VEVENT") for b in stored.values())
+    assert all(b.startswith(b"BEGIN:VEVENT") for b in stored.values())
 
     built: list[int] = []
     real_meeting_event = ics.meeting_event
@@ -160,7 +160,7 @@ def test_events_are_shared_between_workers_and_rebuilt_when_stale(
     assert built == []  # nothing serialised again
 
     # a stored event that no longer matches its meeting is rebuilt, never served
-    db.execute(update(FeedEventCache).where(FeedEventCache.meeting_id == meetings[2].id).values(body="X"))
+    db.execute(update(FeedEventCache).where(FeedEventCache.meeting_id == meetings[2].id).values(body=b"X"))
     db.execute(
         update(FeedEventCache).where(FeedEventCache.meeting_id == meetings[2].id).values(fingerprint="périmé")
     )
@@ -169,7 +169,7 @@ def test_events_are_shared_between_workers_and_rebuilt_when_stale(
         assert third_worker.get("/ical/public.ics").content == body
     assert built == [meetings[2].id]
     db.rollback()
-    assert db.scalar(select(FeedEventCache.body).where(FeedEventCache.meeting_id == meetings[2].id)) != "X"
+    assert db.scalar(select(FeedEventCache.body).where(FeedEventCache.meeting_id == meetings[2].id)) != b"X"
 
 
 def test_caches_are_bounded_in_entries_and_bytes() -> None:
