@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from core.accounts.models import LoginAttempt, User
 from core.audit.models import AuditEntry
+from core.calendar.feed_models import FeedEventCache
 from core.calendar.models import (
     ActionItem,
     AgendaItem,
@@ -30,6 +31,7 @@ __all__ = [
     "AuditEntry",
     "Contact",
     "Decision",
+    "FeedEventCache",
     "FeedToken",
     "Invitation",
     "LoginAttempt",

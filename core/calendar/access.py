@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.routing import NoMatchFound
 
 from core.calendar import services
 from core.calendar.models import Meeting
@@ -41,18 +40,6 @@ def load_meeting(ctx: RequestContext, meeting_id: int, *, manage: bool = False) 
 def can_manage_meeting(ctx: RequestContext, meeting: Meeting) -> bool:
     """Whether the viewer may edit this meeting (animator of its space, or admin)."""
     return services.can_manage(ctx.db, ctx.state.registry, ctx.user, meeting.space_id)
-
-
-def optional_url(ctx: RequestContext, name: str, /, **params: Any) -> str | None:
-    """The path of a route another area provides, or ``None`` while it is not mounted.
-
-    The calendar links to the iCalendar feeds (``feeds:*``); building the page must not fail
-    in an app where that part is missing.
-    """
-    try:
-        return ctx.url_for(name, **params)
-    except NoMatchFound:
-        return None
 
 
 def int_param(value: Any) -> int | None:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from core.calendar import agenda, invitations, rsvp, services, views
-from core.calendar.access import can_manage_meeting, int_param, load_meeting, optional_url
+from core.calendar.access import can_manage_meeting, int_param, load_meeting
 from core.calendar.conflicts import find_conflicts, mark_visible
 from core.calendar.followup import meeting_followup
 from core.calendar.models import SCHEDULED
@@ -58,7 +58,7 @@ def _filter_context(ctx: RequestContext, filters: CalendarFilters, view: str, **
         "can_plan": bool(services.manageable_spaces(ctx.db, ctx.state.registry, ctx.user))
         if ctx.user
         else False,
-        "subscribe_url": optional_url(ctx, "feeds:subscribe"),
+        "subscribe_url": ctx.url_for("feeds:subscribe"),
         # "/agenda/reunions/": built once, not once per meeting (url_for is costly on big months)
         "meeting_path_prefix": ctx.url_for("calendar:meeting", meeting_id=0).removesuffix("0"),
     }
@@ -211,7 +211,7 @@ def meeting_detail(ctx: RequestContext) -> Response:
         response_label=invitations.response_label,
         conflicts=conflicts,
         followup=followup,
-        ics_url=optional_url(ctx, "feeds:meeting_ics", meeting_id=meeting.id),
+        ics_url=ctx.url_for("feeds:meeting_ics", meeting_id=meeting.id),
         is_past=meeting.ends_at <= now,
     )
 

@@ -99,6 +99,9 @@ def http_error(request: Request, exc: Exception) -> Response:
     if status in (204, 304):
         return Response(status_code=status, headers=headers)
     detail = exc.detail if isinstance(exc.detail, str) else ""
+    if request.url.path.startswith("/api/") and (not detail or detail == _phrase(status)):
+        # API clients get the short French title, not Starlette's English reason phrase
+        return render_error(request, status, "", headers)
     return render_error(request, status, _message(status, detail), headers)
 
 

@@ -307,7 +307,7 @@ def test_import_page_refuses_missing_and_oversized_files(
     huge = b"Nom\n" + b"x" * (50 * 1024 * 1024)
     over = upload(client, huge, action="check")
     assert over.status_code == 413  # type: ignore[attr-defined]
-    assert "trop volumineuse" in over.text  # type: ignore[attr-defined]
+    assert "dépasse la taille autorisée" in over.text  # type: ignore[attr-defined]
     fresh(db)
     assert count(db, Organisation) == 0
 

@@ -160,7 +160,7 @@ def test_a_body_over_the_request_limit_is_refused_while_reading(
         sign_in(client, world, "anim_a")
         response = upload(client, f"espace={world.space_a.id}", "gros.pdf", pdf_bytes() + b"0" * 8192)
     assert response.status_code == 413
-    assert "trop volumineuse" in response.text
+    assert "dépasse la taille autorisée" in response.text
     assert resource_count(db) == 0
     assert uploads(data_dir) == []
 
