@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.calendar.models import Meeting
 from core.db import PERSONAL, Base, UTCDateTime, utcnow
 from core.directory.models import Organisation
-from plugins.acces_services.vocab import DRAFT, QUARTER
+from plugins.acces_services.vocab import ACCESSIBILITY, DRAFT, PUBLICS, QUARTER
 
 #: the neighbourhood's share of the city's population in the contract's diagnostic (6,250 / 27,222)
 DEFAULT_SHARE = Decimal("23.00")
@@ -113,11 +113,15 @@ class Service(Base):
 
     @property
     def publics(self) -> list[str]:
-        return self.tag_codes("public")
+        """The public codes, in the vocabulary's order (youngest first)."""
+        codes = set(self.tag_codes("public"))
+        return [code for code in PUBLICS if code in codes]
 
     @property
     def accessibility(self) -> list[str]:
-        return self.tag_codes("access")
+        """The accessibility codes, in the vocabulary's order."""
+        codes = set(self.tag_codes("access"))
+        return [code for code in ACCESSIBILITY if code in codes]
 
     def __repr__(self) -> str:
         return f"<Service {self.id} {self.name!r}>"

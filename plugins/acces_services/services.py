@@ -359,6 +359,8 @@ def search_document(service: Service, organisation: Organisation, tags: Iterable
                 labels.append(str(PUBLICS.get(code, "")))
     parts = [service.name, organisation.name, *labels, service.public_details, service.description,
              service.address, service.city]
+    # "E.S.C.A.L.E." must be found as "escale" too
+    parts += [p.replace(".", "") for p in (service.name, organisation.name) if "." in p]
     return fold(" ".join(p for p in parts if p))
 
 
@@ -781,7 +783,7 @@ def import_figures(
             seen[key] = line.line
             checked.append((service, period, total, neighbourhood))
         except ServiceError as exc:
-            report.errors.append(_("Ligne %(n)s : %(message)s", n=line.line, message=_lower_first(exc.message)))
+            report.errors.append(_("Ligne %(n)s : %(detail)s", n=line.line, detail=_lower_first(exc.message)))
     if report.errors:
         return report
     existing = {
