@@ -22,6 +22,7 @@ from core.declarations import NavItem, Panel
 from core.directory.models import Organisation
 from core.i18n import format_date
 from core.i18n import gettext as _
+from core.i18n import lazy_gettext as _l
 from core.resources.models import MEMBERS as RESOURCE_MEMBERS
 from core.resources.models import PUBLIC as RESOURCE_PUBLIC
 from core.spaces.models import Space
@@ -114,9 +115,25 @@ def space_url(ctx: RequestContext, space: Space) -> str:
         return ctx.url_for("spaces:list")
 
 
+#: French names of the fields shown in the history (audit log) of a figure or a proposal
+FIELD_LABELS = {
+    "users_total": _l("Usagers"),
+    "users_neighbourhood": _l("Dont habitants du quartier"),
+    "status": _l("Statut"),
+    "answer": _l("Réponse"),
+    "title": _l("Titre"),
+    "body": _l("Contenu"),
+    "kind": _l("Type"),
+    "is_public": _l("Publique"),
+    "meeting_id": _l("Réunion"),
+    "services": _l("Services concernés"),
+}
+
+
 def _base(access: svc.Access, current: str, **context: Any) -> dict[str, Any]:
     """What every page of the plugin shows: the rights (for the sub-navigation) and the vocabularies."""
-    return {"access": access, "current": current, "label": label, "fmt": ind, "CATEGORIES": CATEGORIES,
+    return {"access": access, "current": current, "label": label, "fmt": ind, "FIELD_LABELS": FIELD_LABELS,
+            "CATEGORIES": CATEGORIES,
             "PUBLICS": PUBLICS, "ACCESSIBILITY": ACCESSIBILITY, "DISTANCE_BANDS": DISTANCE_BANDS,
             "KINDS": PROPOSAL_KINDS, "STATUSES": PROPOSAL_STATUSES, **context}
 
