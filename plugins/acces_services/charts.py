@@ -42,14 +42,26 @@ def xml_text(value: str, limit: int | None = None) -> str:
 
 def _root(chart_id: str, width: int, height: int, title: str, desc: str) -> ET.Element:
     safe_id = _ID.sub("-", chart_id)
-    root = ET.Element("svg", {
-        "xmlns": SVG_NS, "viewBox": f"0 0 {width} {height}", "width": str(width), "height": str(height),
-        "role": "img", "aria-labelledby": f"{safe_id}-title {safe_id}-desc", "class": "chart",
-        "font-family": FONT, "font-size": "13", "id": safe_id,
-    })
+    root = ET.Element(
+        "svg",
+        {
+            "xmlns": SVG_NS,
+            "viewBox": f"0 0 {width} {height}",
+            "width": str(width),
+            "height": str(height),
+            "role": "img",
+            "aria-labelledby": f"{safe_id}-title {safe_id}-desc",
+            "class": "chart",
+            "font-family": FONT,
+            "font-size": "13",
+            "id": safe_id,
+        },
+    )
     ET.SubElement(root, "title", {"id": f"{safe_id}-title"}).text = xml_text(title)
     ET.SubElement(root, "desc", {"id": f"{safe_id}-desc"}).text = xml_text(desc)
-    ET.SubElement(root, "rect", {"x": "0", "y": "0", "width": str(width), "height": str(height), "fill": "#ffffff"})
+    ET.SubElement(
+        root, "rect", {"x": "0", "y": "0", "width": str(width), "height": str(height), "fill": "#ffffff"}
+    )
     return root
 
 
@@ -73,7 +85,27 @@ def _markup(root: ET.Element) -> Markup:
     return Markup(ET.tostring(root, encoding="unicode"))  # noqa: S704 - serialised by ElementTree, escaped
 
 
-def trend_chart(series: Series, chart_id: str, title: str, desc: str) -> Markup:
+def trend_description(reference: float) -> str:
+    """What a trend chart shows, for its ``<desc>``."""
+    return _(
+        "Ligne : part des usagers habitant le quartier à chaque période ; ligne pointillée : part du "
+        "quartier dans la population (%(ref)s). Les valeurs sont dans le tableau qui suit.",
+        ref=fmt_share(reference),
+    )
+
+
+def bars_description(reference: float, what: str) -> str:
+    """What a bar chart shows, for its ``<desc>``; ``what`` names one bar ("une catégorie")."""
+    return _(
+        "Une barre par %(what)s : part des usagers habitant le quartier à la dernière période connue ; "
+        "ligne pointillée : part du quartier dans la population (%(ref)s). Les valeurs sont dans le "
+        "tableau qui suit.",
+        what=what,
+        ref=fmt_share(reference),
+    )
+
+
+def trend_chart(series: Series, chart_id: str, title: str, desc: str | None = None) -> Markup:
     """A line of the neighbourhood's share over the periods, with the reference as a dashed line."""
     width, height = 640, 300
     left, right, top, bottom = 60, 20, 24, 52
@@ -81,7 +113,7 @@ def trend_chart(series: Series, chart_id: str, title: str, desc: str) -> Markup:
     points = series.points
     shares = [p.share for p in points if p.share is not None]
     y_max = _scale_max([*shares, series.reference])
-    root = _root(chart_id, width, height, title, desc)
+    root = _root(chart_id, width, height, title, desc or trend_description(series.reference))
 
     def y_of(value: float) -> float:
         return top + plot_h * (1 - value / y_max)
@@ -90,8 +122,18 @@ def trend_chart(series: Series, chart_id: str, title: str, desc: str) -> Markup:
     axis = ET.SubElement(root, "g", {"class": "axis", "aria-hidden": "true"})
     for tick in range(0, int(y_max) + 1, step):
         y = y_of(tick)
-        ET.SubElement(axis, "line", {"x1": str(left), "x2": str(width - right), "y1": f"{y:.1f}", "y2": f"{y:.1f}",
-                                     "stroke": LINE, "stroke-width": "1"})
+        ET.SubElement(
+            axis,
+            "line",
+            {
+                "x1": str(left),
+                "x2": str(width - right),
+                "y1": f"{y:.1f}",
+                "y2": f"{y:.1f}",
+                "stroke": LINE,
+                "stroke-width": "1",
+            },
+        )
         _text(axis, left - 8, y + 4, _tick(tick), **{"text-anchor": "end", "fill": MUTED})
 
     count = len(points)
@@ -101,23 +143,52 @@ def trend_chart(series: Series, chart_id: str, title: str, desc: str) -> Markup:
 
     ref_y = y_of(series.reference)
     ref = ET.SubElement(root, "g", {"class": "reference"})
-    ET.SubElement(ref, "line", {"x1": str(left), "x2": str(width - right), "y1": f"{ref_y:.1f}", "y2": f"{ref_y:.1f}",
-                                "stroke": REFERENCE, "stroke-width": "2", "stroke-dasharray": "6 4"})
-    _text(ref, width - right, ref_y - 6, _("Part dans la population : %(value)s", value=fmt_share(series.reference)),
-          **{"text-anchor": "end", "fill": REFERENCE})
+    ET.SubElement(
+        ref,
+        "line",
+        {
+            "x1": str(left),
+            "x2": str(width - right),
+            "y1": f"{ref_y:.1f}",
+            "y2": f"{ref_y:.1f}",
+            "stroke": REFERENCE,
+            "stroke-width": "2",
+            "stroke-dasharray": "6 4",
+        },
+    )
+    _text(
+        ref,
+        width - right,
+        ref_y - 6,
+        _("Part dans la population : %(value)s", value=fmt_share(series.reference)),
+        **{"text-anchor": "end", "fill": REFERENCE},
+    )
 
     data = ET.SubElement(root, "g", {"class": "series"})
     coords = [(x, y_of(p.share)) for x, p in zip(xs, points, strict=True) if p.share is not None]
     if len(coords) > 1:
-        ET.SubElement(data, "polyline", {"points": " ".join(f"{x:.1f},{y:.1f}" for x, y in coords), "fill": "none",
-                                         "stroke": BRAND, "stroke-width": "3"})
+        ET.SubElement(
+            data,
+            "polyline",
+            {
+                "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
+                "fill": "none",
+                "stroke": BRAND,
+                "stroke-width": "3",
+            },
+        )
     for x, point in zip(xs, points, strict=True):
         if point.share is None:
             continue
         y = y_of(point.share)
         ET.SubElement(data, "circle", {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": "5", "fill": BRAND})
-        _text(data, x, y - 10, fmt_share(point.share),
-              **{"text-anchor": "middle", "class": "value", "data-period": point.period, "font-weight": "600"})
+        _text(
+            data,
+            x,
+            y - 10,
+            fmt_share(point.share),
+            **{"text-anchor": "middle", "class": "value", "data-period": point.period, "font-weight": "600"},
+        )
     if not coords:
         _text(root, width / 2, height / 2, _("Aucun chiffre pour l'instant"), **{"text-anchor": "middle"})
     return _markup(root)
@@ -141,8 +212,18 @@ def share_bars(series_list: Sequence[Series], chart_id: str, title: str, desc: s
     step = 20 if x_max > 50 else 10
     for tick in range(0, int(x_max) + 1, step):
         x = x_of(tick)
-        ET.SubElement(axis, "line", {"x1": f"{x:.1f}", "x2": f"{x:.1f}", "y1": str(top), "y2": str(height - bottom),
-                                     "stroke": LINE, "stroke-width": "1"})
+        ET.SubElement(
+            axis,
+            "line",
+            {
+                "x1": f"{x:.1f}",
+                "x2": f"{x:.1f}",
+                "y1": str(top),
+                "y2": str(height - bottom),
+                "stroke": LINE,
+                "stroke-width": "1",
+            },
+        )
         _text(axis, x, height - bottom + 16, _tick(tick), **{"text-anchor": "middle", "fill": MUTED})
 
     bars = ET.SubElement(root, "g", {"class": "series"})
@@ -150,21 +231,55 @@ def share_bars(series_list: Sequence[Series], chart_id: str, title: str, desc: s
         latest = series.latest
         assert latest is not None and latest.share is not None
         y = top + index * row_h
-        _text(bars, label_w - 8, y + row_h / 2 + 4, xml_text(series.label, 32),
-              **{"text-anchor": "end", "class": "label", "data-key": series.key})
+        _text(
+            bars,
+            label_w - 8,
+            y + row_h / 2 + 4,
+            xml_text(series.label, 32),
+            **{"text-anchor": "end", "class": "label", "data-key": series.key},
+        )
         bar_w = max(1.0, x_of(latest.share) - label_w)
-        ET.SubElement(bars, "rect", {"x": str(label_w), "y": f"{y + 5:.1f}", "width": f"{bar_w:.1f}",
-                                     "height": str(row_h - 10), "fill": BRAND})
-        _text(bars, label_w + bar_w + 6, y + row_h / 2 + 4, fmt_share(latest.share),
-              **{"class": "value", "data-key": series.key, "font-weight": "600"})
+        ET.SubElement(
+            bars,
+            "rect",
+            {
+                "x": str(label_w),
+                "y": f"{y + 5:.1f}",
+                "width": f"{bar_w:.1f}",
+                "height": str(row_h - 10),
+                "fill": BRAND,
+            },
+        )
+        _text(
+            bars,
+            label_w + bar_w + 6,
+            y + row_h / 2 + 4,
+            fmt_share(latest.share),
+            **{"class": "value", "data-key": series.key, "font-weight": "600"},
+        )
     if rows:
         ref_x = x_of(rows[0].reference)
         ref = ET.SubElement(root, "g", {"class": "reference"})
-        ET.SubElement(ref, "line", {"x1": f"{ref_x:.1f}", "x2": f"{ref_x:.1f}", "y1": str(top - 6),
-                                    "y2": str(height - bottom), "stroke": REFERENCE, "stroke-width": "2",
-                                    "stroke-dasharray": "6 4"})
-        _text(ref, ref_x + 4, height - 6, _("Population : %(value)s", value=fmt_share(rows[0].reference)),
-              **{"fill": REFERENCE})
+        ET.SubElement(
+            ref,
+            "line",
+            {
+                "x1": f"{ref_x:.1f}",
+                "x2": f"{ref_x:.1f}",
+                "y1": str(top - 6),
+                "y2": str(height - bottom),
+                "stroke": REFERENCE,
+                "stroke-width": "2",
+                "stroke-dasharray": "6 4",
+            },
+        )
+        _text(
+            ref,
+            ref_x + 4,
+            height - 6,
+            _("Population : %(value)s", value=fmt_share(rows[0].reference)),
+            **{"fill": REFERENCE},
+        )
     else:
         _text(root, width / 2, height / 2, _("Aucun chiffre pour l'instant"), **{"text-anchor": "middle"})
     return _markup(root)

@@ -30,9 +30,22 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "number": ("numero", "n", "no", "num", "id", "numero du service", "n du service"),
     "service": ("service", "nom du service", "prestation", "nom"),
     "period": ("periode", "trimestre", "semestre", "annee"),
-    "total": ("usagers", "nombre d usagers", "usagers total", "total usagers", "total", "nombre total d usagers"),
-    "neighbourhood": ("usagers quartier", "usagers du quartier", "dont quartier", "dont usagers du quartier",
-                      "quartier", "usagers habitant le quartier"),
+    "total": (
+        "usagers",
+        "nombre d usagers",
+        "usagers total",
+        "total usagers",
+        "total",
+        "nombre total d usagers",
+    ),
+    "neighbourhood": (
+        "usagers quartier",
+        "usagers du quartier",
+        "dont quartier",
+        "dont usagers du quartier",
+        "quartier",
+        "usagers habitant le quartier",
+    ),
 }
 #: the header of the template file
 TEMPLATE_HEADER = ("numero", "service", "periode", "usagers", "usagers_quartier")
@@ -61,7 +74,9 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise ValueError(_("Encodage du fichier illisible : enregistrez-le en CSV UTF-8 ou Windows.")) from exc
+        raise ValueError(
+            _("Encodage du fichier illisible : enregistrez-le en CSV UTF-8 ou Windows.")
+        ) from exc
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -128,7 +143,9 @@ def read_figures(data: bytes) -> ReadResult:
                 return result
             result.lines.append(_line(reader.line_num, row, columns))
     except csv.Error as exc:
-        result.errors.append(_("Ligne %(n)s : ligne CSV illisible (%(detail)s).", n=reader.line_num, detail=str(exc)))
+        result.errors.append(
+            _("Ligne %(n)s : ligne CSV illisible (%(detail)s).", n=reader.line_num, detail=str(exc))
+        )
     return result
 
 
@@ -146,8 +163,13 @@ def _line(number: int, row: list[str], columns: dict[str, int]) -> ImportLine:
             counts[column] = None
             error = error or str(exc)
     return ImportLine(
-        line=number, number=cell("number"), service=cell("service"), period=cell("period"),
-        total=counts["total"], neighbourhood=counts["neighbourhood"], error=error,
+        line=number,
+        number=cell("number"),
+        service=cell("service"),
+        period=cell("period"),
+        total=counts["total"],
+        neighbourhood=counts["neighbourhood"],
+        error=error,
     )
 
 
@@ -159,7 +181,9 @@ def safe_cell(value: object) -> str:
     return text
 
 
-def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, numeric: Sequence[int] = ()) -> bytes:
+def write_csv(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, numeric: Sequence[int] = ()
+) -> bytes:
     """A ``;``-separated UTF-8 (BOM) file; text cells neutralised, ``numeric`` columns left as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

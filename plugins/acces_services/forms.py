@@ -65,14 +65,14 @@ def _choices(vocabulary: dict[str, Any], blank: Any = None) -> list[SelectChoice
     return options([("", blank), *items] if blank is not None else items)
 
 
-class MultiCheckboxField(SelectMultipleField):
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     """Several checkboxes in a fieldset (the forms macro renders it with a legend)."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
-class FrenchFloatField(FloatField):
+class FrenchFloatField(FloatField):  # type: ignore[misc]
     """A decimal number typed the French way ("48,8312") or not."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -81,7 +81,7 @@ class FrenchFloatField(FloatField):
         super().process_formdata(valuelist)
 
 
-class FrenchDecimalField(Field):
+class FrenchDecimalField(Field):  # type: ignore[misc]
     """A percentage such as "23" or "23,5", kept as a ``Decimal``."""
 
     widget = StringField.widget
@@ -105,7 +105,7 @@ class FrenchDecimalField(Field):
             raise ValueError(str(_l("Indiquez un nombre, par exemple 23 ou 23,5.")))
 
 
-class CountField(IntegerField):
+class CountField(IntegerField):  # type: ignore[misc]
     """A whole number of people; "1 234" (with spaces) is read as 1234."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -117,37 +117,53 @@ class CountField(IntegerField):
 class ServiceForm(BaseForm):
     """Describe a service or prestation of the catalogue."""
 
-    organisation_id = SelectField(_l("Organisation qui propose le service"), coerce=int,
-                                  validators=[DataRequired(REQUIRED)])
-    name = StringField(_l("Nom du service"), filters=[clean_line],
-                       validators=[DataRequired(REQUIRED), Length(max=NAME_MAX)])
-    category = SelectField(_l("Catégorie"), choices=_choices(CATEGORIES, _l("Choisir…")),
-                           validators=[DataRequired(REQUIRED)])
+    organisation_id = SelectField(
+        _l("Organisation qui propose le service"), coerce=int, validators=[DataRequired(REQUIRED)]
+    )
+    name = StringField(
+        _l("Nom du service"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=NAME_MAX)]
+    )
+    category = SelectField(
+        _l("Catégorie"), choices=_choices(CATEGORIES, _l("Choisir…")), validators=[DataRequired(REQUIRED)]
+    )
     description = TextAreaField(_l("Description"), filters=[clean_text], validators=[Length(max=TEXT_MAX)])
     publics = MultiCheckboxField(_l("Publics"), choices=_choices(PUBLICS))
-    public_details = StringField(_l("Précisions sur le public"), filters=[clean_line],
-                                 validators=[Length(max=SHORT_MAX)])
+    public_details = StringField(
+        _l("Précisions sur le public"), filters=[clean_line], validators=[Length(max=SHORT_MAX)]
+    )
     age_min = IntegerField(_l("Âge minimum"), validators=[Optional(), NumberRange(min=0, max=120)])
     age_max = IntegerField(_l("Âge maximum"), validators=[Optional(), NumberRange(min=0, max=120)])
     address = StringField(_l("Adresse du lieu"), filters=[clean_line], validators=[Length(max=SHORT_MAX)])
-    postcode = StringField(_l("Code postal"), filters=[clean_line],
-                           validators=[Optional(), Regexp(r"^\d{5}$", message=_l("Cinq chiffres, par exemple 94350."))])
+    postcode = StringField(
+        _l("Code postal"),
+        filters=[clean_line],
+        validators=[Optional(), Regexp(r"^\d{5}$", message=_l("Cinq chiffres, par exemple 94350."))],
+    )
     city = StringField(_l("Commune"), filters=[clean_line], validators=[Length(max=120)])
-    distance_band = RadioField(_l("Distance depuis le quartier"), choices=_choices(DISTANCE_BANDS),
-                               validators=[Optional()])
+    distance_band = RadioField(
+        _l("Distance depuis le quartier"), choices=_choices(DISTANCE_BANDS), validators=[Optional()]
+    )
     latitude = FrenchFloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = FrenchFloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=-180, max=180)])
-    opening_hours = TextAreaField(_l("Horaires d'ouverture"), filters=[clean_text], validators=[Length(max=LONG_MAX)])
+    opening_hours = TextAreaField(
+        _l("Horaires d'ouverture"), filters=[clean_text], validators=[Length(max=LONG_MAX)]
+    )
     is_free = BooleanField(_l("Gratuit"))
     price_details = TextAreaField(_l("Tarifs"), filters=[clean_text], validators=[Length(max=LONG_MAX)])
     has_social_pricing = BooleanField(_l("Tarification sociale (selon le quotient familial)"))
-    social_pricing_details = TextAreaField(_l("Détail de la tarification sociale"), filters=[clean_text],
-                                           validators=[Length(max=LONG_MAX)])
-    registration = TextAreaField(_l("Comment s'inscrire"), filters=[clean_text], validators=[Length(max=LONG_MAX)])
+    social_pricing_details = TextAreaField(
+        _l("Détail de la tarification sociale"), filters=[clean_text], validators=[Length(max=LONG_MAX)]
+    )
+    registration = TextAreaField(
+        _l("Comment s'inscrire"), filters=[clean_text], validators=[Length(max=LONG_MAX)]
+    )
     accessibility = MultiCheckboxField(_l("Accessibilité"), choices=_choices(ACCESSIBILITY))
-    contact_name = StringField(_l("Contact (nom ou accueil)"), filters=[clean_line], validators=[Length(max=NAME_MAX)])
-    contact_email = StringField(_l("Adresse électronique"), filters=[clean_line],
-                                validators=[Length(max=254), EmailAddress()])
+    contact_name = StringField(
+        _l("Contact (nom ou accueil)"), filters=[clean_line], validators=[Length(max=NAME_MAX)]
+    )
+    contact_email = StringField(
+        _l("Adresse électronique"), filters=[clean_line], validators=[Length(max=254), EmailAddress()]
+    )
     contact_phone = StringField(_l("Téléphone"), filters=[clean_line], validators=[Length(max=30), Phone()])
     website = StringField(_l("Site web"), filters=[clean_line], validators=[Length(max=500), WebUrl()])
     is_published = BooleanField(_l("Publier dans le catalogue"), default=True)
@@ -155,15 +171,49 @@ class ServiceForm(BaseForm):
     def values(self) -> dict[str, Any]:
         """The validated data, in the shape :func:`services.save_service` expects."""
         fields = (
-            "organisation_id", "name", "category", "description", "public_details", "age_min", "age_max",
-            "address", "postcode", "city", "latitude", "longitude", "opening_hours", "is_free", "price_details",
-            "has_social_pricing", "social_pricing_details", "registration", "contact_name", "contact_email",
-            "contact_phone", "website", "is_published", "distance_band", "publics", "accessibility",
+            "organisation_id",
+            "name",
+            "category",
+            "description",
+            "public_details",
+            "age_min",
+            "age_max",
+            "address",
+            "postcode",
+            "city",
+            "latitude",
+            "longitude",
+            "opening_hours",
+            "is_free",
+            "price_details",
+            "has_social_pricing",
+            "social_pricing_details",
+            "registration",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "website",
+            "is_published",
+            "distance_band",
+            "publics",
+            "accessibility",
         )
         data = {name: self[name].data for name in fields}
-        for name in ("description", "public_details", "address", "postcode", "city", "opening_hours",
-                     "price_details", "social_pricing_details", "registration", "contact_name", "contact_email",
-                     "contact_phone", "website"):
+        for name in (
+            "description",
+            "public_details",
+            "address",
+            "postcode",
+            "city",
+            "opening_hours",
+            "price_details",
+            "social_pricing_details",
+            "registration",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "website",
+        ):
             data[name] = data[name] or ""
         data["is_free"] = bool(data["is_free"])
         data["has_social_pricing"] = bool(data["has_social_pricing"])
@@ -175,7 +225,9 @@ class FigureForm(BaseForm):
     """Enter the figures of one service for one period."""
 
     service_id = SelectField(_l("Service"), coerce=int, validators=[DataRequired(REQUIRED)])
-    period = StringField(_l("Période"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=20)])
+    period = StringField(
+        _l("Période"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=20)]
+    )
     users_total = CountField(_l("Nombre d'usagers sur la période"), validators=[Optional()])
     users_neighbourhood = CountField(_l("Dont usagers habitant le quartier"), validators=[Optional()])
 
@@ -197,18 +249,30 @@ class ImportForm(BaseForm):
 class ProposalForm(BaseForm):
     """A study, opinion, proposal or recommendation of the platform."""
 
-    kind = SelectField(_l("Type de document"), choices=_choices(PROPOSAL_KINDS, _l("Choisir…")),
-                       validators=[DataRequired(REQUIRED)])
-    title = StringField(_l("Titre"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=NAME_MAX)])
+    kind = SelectField(
+        _l("Type de document"),
+        choices=_choices(PROPOSAL_KINDS, _l("Choisir…")),
+        validators=[DataRequired(REQUIRED)],
+    )
+    title = StringField(
+        _l("Titre"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=NAME_MAX)]
+    )
     body = TextAreaField(_l("Contenu"), filters=[clean_text], validators=[Length(max=20000)])
     service_ids = MultiCheckboxField(_l("Services concernés"), coerce=int)
-    meeting_id = SelectField(_l("Réunion où elle a été adoptée"), coerce=lambda v: int(v) if v not in (None, "") else None)
+    meeting_id = SelectField(
+        _l("Réunion où elle a été adoptée"), coerce=lambda v: int(v) if v not in (None, "") else None
+    )
     is_public = BooleanField(_l("Publier dans la liste publique des propositions"))
 
     def values(self) -> dict[str, Any]:
         """The validated data for :func:`services.save_proposal` (services apart)."""
-        return {"kind": self.kind.data, "title": self.title.data, "body": self.body.data or "",
-                "is_public": bool(self.is_public.data), "meeting_id": self.meeting_id.data}
+        return {
+            "kind": self.kind.data,
+            "title": self.title.data,
+            "body": self.body.data or "",
+            "is_public": bool(self.is_public.data),
+            "meeting_id": self.meeting_id.data,
+        }
 
 
 class StatusForm(BaseForm):
@@ -221,22 +285,46 @@ class StatusForm(BaseForm):
 class SettingsForm(BaseForm):
     """The platform's settings."""
 
-    neighbourhood_name = StringField(_l("Nom du quartier prioritaire"), filters=[clean_line],
-                                     validators=[DataRequired(REQUIRED), Length(max=120)])
-    neighbourhood_share = FrenchDecimalField(_l("Part de la population de la commune habitant le quartier (%)"),
-                                             validators=[DataRequired(REQUIRED)])
-    period_kind = RadioField(_l("Période de saisie de la fréquentation"), choices=_choices(PERIOD_KINDS),
-                             validators=[DataRequired(REQUIRED)])
-    centre_latitude = FrenchFloatField(_l("Latitude du centre du quartier"),
-                                       validators=[Optional(), NumberRange(min=-90, max=90)])
-    centre_longitude = FrenchFloatField(_l("Longitude du centre du quartier"),
-                                        validators=[Optional(), NumberRange(min=-180, max=180)])
+    neighbourhood_name = StringField(
+        _l("Nom du quartier prioritaire"),
+        filters=[clean_line],
+        validators=[DataRequired(REQUIRED), Length(max=120)],
+    )
+    neighbourhood_share = FrenchDecimalField(
+        _l("Part de la population de la commune habitant le quartier (%)"),
+        validators=[DataRequired(REQUIRED)],
+    )
+    period_kind = RadioField(
+        _l("Période de saisie de la fréquentation"),
+        choices=_choices(PERIOD_KINDS),
+        validators=[DataRequired(REQUIRED)],
+    )
+    centre_latitude = FrenchFloatField(
+        _l("Latitude du centre du quartier"), validators=[Optional(), NumberRange(min=-90, max=90)]
+    )
+    centre_longitude = FrenchFloatField(
+        _l("Longitude du centre du quartier"), validators=[Optional(), NumberRange(min=-180, max=180)]
+    )
     near_km = FrenchFloatField(_l("« Dans le quartier » jusqu'à (km)"), validators=[DataRequired(REQUIRED)])
-    walk_km = FrenchFloatField(_l("« À quelques minutes à pied » jusqu'à (km)"), validators=[DataRequired(REQUIRED)])
-    city_km = FrenchFloatField(_l("« Ailleurs dans la commune » jusqu'à (km)"), validators=[DataRequired(REQUIRED)])
+    walk_km = FrenchFloatField(
+        _l("« À quelques minutes à pied » jusqu'à (km)"), validators=[DataRequired(REQUIRED)]
+    )
+    city_km = FrenchFloatField(
+        _l("« Ailleurs dans la commune » jusqu'à (km)"), validators=[DataRequired(REQUIRED)]
+    )
 
     def values(self) -> dict[str, Any]:
         """The validated data for :func:`services.update_settings`."""
-        return {name: self[name].data for name in (
-            "neighbourhood_name", "neighbourhood_share", "period_kind", "centre_latitude", "centre_longitude",
-            "near_km", "walk_km", "city_km")}
+        return {
+            name: self[name].data
+            for name in (
+                "neighbourhood_name",
+                "neighbourhood_share",
+                "period_kind",
+                "centre_latitude",
+                "centre_longitude",
+                "near_km",
+                "walk_km",
+                "city_km",
+            )
+        }

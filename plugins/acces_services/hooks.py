@@ -30,28 +30,42 @@ if TYPE_CHECKING:
 @hookimpl
 def reseau_register_space_kinds() -> list[SpaceKind]:
     return [
-        SpaceKind(SPACE_KIND, _l("Plateforme d'accès aux services"),
-                  _l("Comprendre et lever les freins à l'accès aux services du territoire.")),
+        SpaceKind(
+            SPACE_KIND,
+            _l("Plateforme d'accès aux services"),
+            _l("Comprendre et lever les freins à l'accès aux services du territoire."),
+        ),
     ]
 
 
 @hookimpl
 def reseau_register_space_roles() -> list[SpaceRole]:
     return [
-        SpaceRole(PROVIDER, _l("Référent·e d'un service"),
-                  _l("Tient à jour les services de son organisation et leur fréquentation.")),
+        SpaceRole(
+            PROVIDER,
+            _l("Référent·e d'un service"),
+            _l("Tient à jour les services de son organisation et leur fréquentation."),
+        ),
     ]
 
 
 @hookimpl
 def reseau_register_permissions() -> list[Permission]:
     return [
-        Permission(MANAGE, _l("Animer la plateforme : tous les services, chiffres, propositions et paramètres"),
-                   (ANIMATOR,)),
+        Permission(
+            MANAGE,
+            _l("Animer la plateforme : tous les services, chiffres, propositions et paramètres"),
+            (ANIMATOR,),
+        ),
         Permission(EDIT_SERVICES, _l("Décrire les services de son organisation"), (PROVIDER,)),
-        Permission(ENTER_FIGURES, _l("Saisir la fréquentation des services de son organisation"), (PROVIDER,)),
-        Permission(VIEW_INDICATORS, _l("Consulter les indicateurs et les propositions en cours"),
-                   (ANIMATOR, MEMBER, PROVIDER)),
+        Permission(
+            ENTER_FIGURES, _l("Saisir la fréquentation des services de son organisation"), (PROVIDER,)
+        ),
+        Permission(
+            VIEW_INDICATORS,
+            _l("Consulter les indicateurs et les propositions en cours"),
+            (ANIMATOR, MEMBER, PROVIDER),
+        ),
     ]
 
 

@@ -89,8 +89,10 @@ def _sum_points(facts: Iterable[FigureFact]) -> tuple[Point, ...]:
         pair = totals.setdefault((fact.period_start, fact.period), [0, 0])
         pair[0] += fact.total
         pair[1] += fact.neighbourhood
-    return tuple(Point(period=code, start=start, total=t, neighbourhood=n)
-                 for (start, code), (t, n) in sorted(totals.items()))
+    return tuple(
+        Point(period=code, start=start, total=t, neighbourhood=n)
+        for (start, code), (t, n) in sorted(totals.items())
+    )
 
 
 def by_service(facts: Sequence[FigureFact], reference: float) -> list[Series]:
@@ -99,8 +101,15 @@ def by_service(facts: Sequence[FigureFact], reference: float) -> list[Series]:
     for fact in facts:
         grouped.setdefault(fact.service_id, []).append(fact)
     series = [
-        Series(key=f"service-{sid}", label=rows[0].service_name, points=_sum_points(rows), reference=reference,
-               category=rows[0].category, organisation=rows[0].organisation, service_id=sid)
+        Series(
+            key=f"service-{sid}",
+            label=rows[0].service_name,
+            points=_sum_points(rows),
+            reference=reference,
+            category=rows[0].category,
+            organisation=rows[0].organisation,
+            service_id=sid,
+        )
         for sid, rows in grouped.items()
     ]
     return sorted(series, key=lambda s: (s.label.casefold(), s.service_id or 0))
@@ -113,15 +122,22 @@ def by_category(facts: Sequence[FigureFact], reference: float) -> list[Series]:
         grouped.setdefault(fact.category, []).append(fact)
     order = list(CATEGORIES)
     return [
-        Series(key=f"category-{code}", label=label(CATEGORIES, code), points=_sum_points(rows),
-               reference=reference, category=code)
+        Series(
+            key=f"category-{code}",
+            label=label(CATEGORIES, code),
+            points=_sum_points(rows),
+            reference=reference,
+            category=code,
+        )
         for code, rows in sorted(grouped.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
     ]
 
 
 def overall(facts: Sequence[FigureFact], reference: float) -> Series:
     """Every service together."""
-    return Series(key="overall", label=_("Ensemble des services"), points=_sum_points(facts), reference=reference)
+    return Series(
+        key="overall", label=_("Ensemble des services"), points=_sum_points(facts), reference=reference
+    )
 
 
 def largest_gaps(series: Iterable[Series], limit: int = 5) -> list[Series]:
@@ -146,14 +162,14 @@ def fmt_number(value: float | int, pattern: str = "#,##0.#") -> str:
 
 
 def fmt_share(value: float | None) -> str:
-    """"12,5 %" – or an em dash when there is nothing to measure."""
+    """ "12,5 %" – or an em dash when there is nothing to measure."""
     if value is None:
         return "—"
     return _("%(value)s %%", value=fmt_number(round(value, 1), "0.0"))
 
 
 def fmt_points(value: float | None) -> str:
-    """"−10,5 points" / "+3,0 points" (signed)."""
+    """ "−10,5 points" / "+3,0 points" (signed)."""
     if value is None:
         return "—"
     rounded = round(value, 1)
@@ -181,8 +197,16 @@ def fmt_count(value: int) -> str:
 # ---------------------------------------------------------------------------------------------
 
 CSV_HEADER = (
-    "niveau", "nom", "categorie", "organisation", "periode", "usagers", "usagers_quartier",
-    "part_quartier_pct", "part_population_pct", "ecart_points",
+    "niveau",
+    "nom",
+    "categorie",
+    "organisation",
+    "periode",
+    "usagers",
+    "usagers_quartier",
+    "part_quartier_pct",
+    "part_population_pct",
+    "ecart_points",
 )
 
 
@@ -194,17 +218,30 @@ def _decimal(value: float | None) -> str:
     return ("0.0" if text == "-0.0" else text).replace(".", ",")
 
 
-def csv_rows(overall_series: Series, categories: Sequence[Series], services: Sequence[Series]) -> list[list[str]]:
+def csv_rows(
+    overall_series: Series, categories: Sequence[Series], services: Sequence[Series]
+) -> list[list[str]]:
     """One row per series and period, with the share, the reference and the gap."""
     rows: list[list[str]] = []
-    with_level = [("ensemble", overall_series)] + [("categorie", s) for s in categories] + [
-        ("service", s) for s in services
-    ]
+    with_level = (
+        [("ensemble", overall_series)]
+        + [("categorie", s) for s in categories]
+        + [("service", s) for s in services]
+    )
     for level, series in with_level:
         for point in series.points:
-            rows.append([
-                level, series.label, label(CATEGORIES, series.category), series.organisation, point.period,
-                str(point.total), str(point.neighbourhood), _decimal(point.share),
-                _decimal(series.reference), _decimal(series.gap_of(point)),
-            ])
+            rows.append(
+                [
+                    level,
+                    series.label,
+                    label(CATEGORIES, series.category),
+                    series.organisation,
+                    point.period,
+                    str(point.total),
+                    str(point.neighbourhood),
+                    _decimal(point.share),
+                    _decimal(series.reference),
+                    _decimal(series.gap_of(point)),
+                ]
+            )
     return rows

@@ -109,7 +109,7 @@ class Service(Base):
     def tag_codes(self, prefix: str) -> list[str]:
         """The codes of the tags ``<prefix>:<code>`` (e.g. ``public``, ``access``)."""
         start = prefix + ":"
-        return [t.tag[len(start):] for t in self.tags if t.tag.startswith(start)]
+        return [t.tag[len(start) :] for t in self.tags if t.tag.startswith(start)]
 
     @property
     def publics(self) -> list[str]:
@@ -134,7 +134,9 @@ class ServiceTag(Base):
 
     service_id: Mapped[int] = mapped_column(
         # named by hand: the conventional name would pass PostgreSQL's 63 characters
-        ForeignKey("acces_services_services.id", ondelete="CASCADE", name="fk_acces_services_service_tags_service"),
+        ForeignKey(
+            "acces_services_services.id", ondelete="CASCADE", name="fk_acces_services_service_tags_service"
+        ),
         primary_key=True,
     )
     tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
@@ -211,9 +213,7 @@ class Proposal(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     #: the platform meeting where the proposal was adopted
-    meeting_id: Mapped[int | None] = mapped_column(
-        ForeignKey("meetings.id", ondelete="SET NULL"), index=True
-    )
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     #: when it was sent to the elected officials (the "no answer after 3 months" rule starts here)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

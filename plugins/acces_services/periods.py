@@ -67,8 +67,11 @@ def parse_period(text: str, kind: str = QUARTER) -> Period:
     match = pattern.match(value) if len(value) <= 20 else None
     if match is None:
         raise PeriodError(
-            _("« %(value)s » n'est pas une période valide : écrivez-la comme %(example)s.",
-              value=value[:20], example=example(kind))
+            _(
+                "« %(value)s » n'est pas une période valide : écrivez-la comme %(example)s.",
+                value=value[:20],
+                example=example(kind),
+            )
         )
     groups = [g for g in match.groups() if g is not None]
     if kind == YEAR:

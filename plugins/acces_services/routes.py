@@ -12,9 +12,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import NoMatchFound, Route
+from starlette.routing import BaseRoute, NoMatchFound, Route
 from wtforms.fields.choices import SelectChoice
 
 from core.audit import services as audit
@@ -91,9 +92,14 @@ def _int_param(ctx: RequestContext, name: str) -> int:
         return 0
 
 
+def _form_value(ctx: RequestContext, name: str) -> str:
+    value = ctx.form.get(name) if ctx.form is not None else None
+    return value if isinstance(value, str) else ""
+
+
 def _form_int(ctx: RequestContext, name: str) -> int:
     try:
-        return int(str((ctx.form or {}).get(name, "")))
+        return int(_form_value(ctx, name))
     except ValueError:
         return 0
 
@@ -132,15 +138,26 @@ FIELD_LABELS = {
 
 def _base(access: svc.Access, current: str, **context: Any) -> dict[str, Any]:
     """What every page of the plugin shows: the rights (for the sub-navigation) and the vocabularies."""
-    return {"access": access, "current": current, "label": label, "fmt": ind, "FIELD_LABELS": FIELD_LABELS,
-            "CATEGORIES": CATEGORIES,
-            "PUBLICS": PUBLICS, "ACCESSIBILITY": ACCESSIBILITY, "DISTANCE_BANDS": DISTANCE_BANDS,
-            "KINDS": PROPOSAL_KINDS, "STATUSES": PROPOSAL_STATUSES, **context}
+    return {
+        "access": access,
+        "current": current,
+        "label": label,
+        "fmt": ind,
+        "FIELD_LABELS": FIELD_LABELS,
+        "CATEGORIES": CATEGORIES,
+        "PUBLICS": PUBLICS,
+        "ACCESSIBILITY": ACCESSIBILITY,
+        "DISTANCE_BANDS": DISTANCE_BANDS,
+        "KINDS": PROPOSAL_KINDS,
+        "STATUSES": PROPOSAL_STATUSES,
+        **context,
+    }
 
 
 def _csv_response(content: bytes, filename: str) -> Response:
-    return Response(content, media_type=CSV_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        content, media_type=CSV_TYPE, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,9 +180,15 @@ def catalogue(ctx: RequestContext) -> Response:
 
     return ctx.render(
         "acces_services/catalogue.html",
-        **_base(access, "catalogue", filters=filters, page=current_page, url_for_page=url_for_page,
-                PRICE_FILTERS=PRICE_FILTERS,
-                guide_url=ctx.url_for("acces_services:guide", query=query)),
+        **_base(
+            access,
+            "catalogue",
+            filters=filters,
+            page=current_page,
+            url_for_page=url_for_page,
+            PRICE_FILTERS=PRICE_FILTERS,
+            guide_url=ctx.url_for("acces_services:guide", query=query),
+        ),
     )
 
 
@@ -177,8 +200,14 @@ def guide(ctx: RequestContext) -> Response:
     groups = svc.group_by_category(svc.search_catalogue(ctx.db, filters))
     return ctx.render(
         "acces_services/guide.html",
-        **_base(access, "guide", filters=filters, groups=groups, today=_today(ctx),
-                catalogue_url=ctx.url_for("acces_services:catalogue", query=filters.as_query())),
+        **_base(
+            access,
+            "guide",
+            filters=filters,
+            groups=groups,
+            today=_today(ctx),
+            catalogue_url=ctx.url_for("acces_services:catalogue", query=filters.as_query()),
+        ),
     )
 
 
@@ -216,7 +245,9 @@ def _edit_service(ctx: RequestContext, service: Service | None) -> Response:
     if ctx.form is not None:
         if form.validate():
             try:
-                saved = svc.save_service(ctx.db, access, user, settings, form.values(), service)
+                saved = svc.save_service(
+                    ctx.db, access, user, settings, form.values(), service, now=ctx.now()
+                )
             except svc.ServiceError as exc:
                 _field_error(form, exc)
             else:
@@ -224,7 +255,8 @@ def _edit_service(ctx: RequestContext, service: Service | None) -> Response:
                 return ctx.redirect(ctx.url_for("acces_services:service", service_id=saved.id), flash=message)
         status = 400
     return ctx.render(
-        "acces_services/service_form.html", status_code=status,
+        "acces_services/service_form.html",
+        status_code=status,
         **_base(access, "catalogue", form=form, service=service, settings=settings),
     )
 
@@ -254,9 +286,11 @@ def service_archive(ctx: RequestContext) -> Response:
     access = _access(ctx, _platform(ctx))
     if not access.can_edit_service(service):
         raise HTTPException(403)
-    archive = (ctx.form or {}).get("action") == "archive"
+    archive = _form_value(ctx, "action") == "archive"
     svc.set_archived(ctx.db, access, user, service, archive, ctx.now())
-    message = _("Le service est retiré du catalogue.") if archive else _("Le service est de nouveau au catalogue.")
+    message = (
+        _("Le service est retiré du catalogue.") if archive else _("Le service est de nouveau au catalogue.")
+    )
     return ctx.redirect(ctx.url_for("acces_services:service", service_id=service.id), flash=message)
 
 
@@ -287,7 +321,9 @@ def figures(ctx: RequestContext) -> Response:
     names = {s.id: s.name for s in services}
     return ctx.render(
         "acces_services/figures.html",
-        **_base(access, "figures", services=services, figures=entered, missing=missing, last=last, names=names),
+        **_base(
+            access, "figures", services=services, figures=entered, missing=missing, last=last, names=names
+        ),
     )
 
 
@@ -304,8 +340,12 @@ def figure_new(ctx: RequestContext) -> Response:
     settings = svc.get_settings(ctx.db, space.id)
     today = _today(ctx)
     last = periods.last_ended(today, settings.period_kind)
-    form = bind(ctx, FigureForm, service_id=_int_param(ctx, "service"),
-                period=ctx.request.query_params.get("period", "")[:20] or last.code)
+    form = bind(
+        ctx,
+        FigureForm,
+        service_id=_int_param(ctx, "service"),
+        period=ctx.request.query_params.get("period", "")[:20] or last.code,
+    )
     form.service_id.choices = _figure_service_choices(ctx, access)
     status = 200
     if ctx.form is not None:
@@ -318,14 +358,27 @@ def figure_new(ctx: RequestContext) -> Response:
                 if service is None:
                     raise svc.ServiceError(_("Choisissez un service."), "service_id")
                 period = svc.check_period(form.period.data, settings.period_kind, today)
-                svc.add_figure(ctx.db, access, user, service, period, form.users_total.data,
-                               form.users_neighbourhood.data, "form")
+                svc.add_figure(
+                    ctx.db,
+                    access,
+                    user,
+                    service,
+                    period,
+                    form.users_total.data,
+                    form.users_neighbourhood.data,
+                    "form",
+                )
             except svc.ServiceError as exc:
                 _field_error(form, exc)
             else:
-                return ctx.redirect(ctx.url_for("acces_services:figures"),
-                                    flash=_("Chiffres de %(period)s enregistrés pour « %(name)s ».",
-                                            period=period.code, name=service.name))
+                return ctx.redirect(
+                    ctx.url_for("acces_services:figures"),
+                    flash=_(
+                        "Chiffres de %(period)s enregistrés pour « %(name)s ».",
+                        period=period.code,
+                        name=service.name,
+                    ),
+                )
         status = 400
     existing = None
     if form.errors and form.service_id.data and form.period.data:
@@ -335,9 +388,16 @@ def figure_new(ctx: RequestContext) -> Response:
             code = ""
         existing = svc.find_figure(ctx.db, form.service_id.data, code) if code else None
     return ctx.render(
-        "acces_services/figure_form.html", status_code=status,
-        **_base(access, "figures", form=form, last=last, existing=existing,
-                example=periods.example(settings.period_kind)),
+        "acces_services/figure_form.html",
+        status_code=status,
+        **_base(
+            access,
+            "figures",
+            form=form,
+            last=last,
+            existing=existing,
+            example=periods.example(settings.period_kind),
+        ),
     )
 
 
@@ -347,7 +407,7 @@ def figure_edit(ctx: RequestContext) -> Response:
     figure = svc.get_figure(ctx.db, _int_param(ctx, "figure_id"))
     if figure is None:
         raise HTTPException(404)
-    space, access = _figures_access(ctx)
+    _space, access = _figures_access(ctx)
     user = ctx.require_user()
     if not access.can_enter_figures(figure.service):
         raise HTTPException(403)
@@ -356,8 +416,16 @@ def figure_edit(ctx: RequestContext) -> Response:
     if ctx.form is not None:
         if form.validate():
             try:
-                svc.correct_figure(ctx.db, access, user, figure.service, figure, form.users_total.data,
-                                   form.users_neighbourhood.data, "form")
+                svc.correct_figure(
+                    ctx.db,
+                    access,
+                    user,
+                    figure.service,
+                    figure,
+                    form.users_total.data,
+                    form.users_neighbourhood.data,
+                    "form",
+                )
             except svc.ServiceError as exc:
                 _field_error(form, exc)
             else:
@@ -365,7 +433,8 @@ def figure_edit(ctx: RequestContext) -> Response:
         status = 400
     history = audit.entries_for(ctx.db, Figure.__tablename__, figure.id, limit=20)
     return ctx.render(
-        "acces_services/figure_edit.html", status_code=status,
+        "acces_services/figure_edit.html",
+        status_code=status,
         **_base(access, "figures", form=form, figure=figure, history=history),
     )
 
@@ -380,25 +449,37 @@ def figures_import(ctx: RequestContext) -> Response:
     errors: list[str] = []
     if ctx.form is not None:
         upload = ctx.form.get("file")
-        data = upload.file.read(csvio.MAX_BYTES + 1) if hasattr(upload, "file") else b""
+        data = upload.file.read(csvio.MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
         if not data:
             errors.append(_("Choisissez un fichier CSV."))
         else:
             read = csvio.read_figures(data)
             errors = read.errors
             if not errors:
-                report = svc.import_figures(ctx.db, access, user, read.lines, _today(ctx), settings.period_kind,
-                                            replace=bool(form.replace.data))
+                report = svc.import_figures(
+                    ctx.db,
+                    access,
+                    user,
+                    read.lines,
+                    _today(ctx),
+                    settings.period_kind,
+                    replace=bool(form.replace.data),
+                )
                 errors = report.errors
                 if report.ok:
                     return ctx.redirect(
                         ctx.url_for("acces_services:figures"),
-                        flash=_("Import terminé : %(created)s ligne(s) ajoutée(s), %(corrected)s corrigée(s), "
-                                "%(unchanged)s inchangée(s).", created=report.created,
-                                corrected=report.corrected, unchanged=report.unchanged),
+                        flash=_(
+                            "Import terminé : %(created)s ligne(s) ajoutée(s), %(corrected)s corrigée(s), "
+                            "%(unchanged)s inchangée(s).",
+                            created=report.created,
+                            corrected=report.corrected,
+                            unchanged=report.unchanged,
+                        ),
                     )
     return ctx.render(
-        "acces_services/figures_import.html", status_code=400 if errors else 200,
+        "acces_services/figures_import.html",
+        status_code=400 if errors else 200,
         **_base(access, "figures", form=form, errors=errors, example=periods.example(settings.period_kind)),
     )
 
@@ -409,8 +490,11 @@ def figures_template(ctx: RequestContext) -> Response:
     space, access = _figures_access(ctx)
     settings = svc.get_settings(ctx.db, space.id)
     last = periods.last_ended(_today(ctx), settings.period_kind)
-    rows = [[s.id, s.name, last.code, "", ""] for s in svc.editable_services(ctx.db, access, for_figures=True)
-            if s.archived_at is None]
+    rows = [
+        [s.id, s.name, last.code, "", ""]
+        for s in svc.editable_services(ctx.db, access, for_figures=True)
+        if s.archived_at is None
+    ]
     content = csvio.write_csv(csvio.TEMPLATE_HEADER, rows, numeric=(0,))
     return _csv_response(content, f"frequentation-{last.code}.csv")
 
@@ -442,28 +526,38 @@ def indicators(ctx: RequestContext) -> Response:
     by_service = ind.by_service(facts, reference)
     name = settings.neighbourhood_name
     overall_chart = charts.trend_chart(
-        overall, "chart-overall",
+        overall,
+        "chart-overall",
         _("Part des usagers habitant %(name)s, par période", name=name),
-        _("Ligne : part des usagers habitant le quartier à chaque période ; ligne pointillée : part du quartier "
-          "dans la population (%(ref)s). Les valeurs sont dans le tableau qui suit.", ref=ind.fmt_share(reference)),
     )
     category_chart = charts.share_bars(
-        by_category, "chart-categories", _("Part des usagers du quartier par catégorie (dernière période)"),
-        _("Une barre par catégorie ; ligne pointillée : part du quartier dans la population (%(ref)s). "
-          "Les valeurs sont dans le tableau qui suit.", ref=ind.fmt_share(reference)),
+        by_category,
+        "chart-categories",
+        _("Part des usagers du quartier par catégorie (dernière période)"),
+        charts.bars_description(reference, _("catégorie")),
     )
     service_chart = charts.share_bars(
-        by_service, "chart-services", _("Part des usagers du quartier par service (dernière période)"),
-        _("Une barre par service ; ligne pointillée : part du quartier dans la population (%(ref)s). "
-          "Les valeurs sont dans le tableau qui suit.", ref=ind.fmt_share(reference)),
+        by_service,
+        "chart-services",
+        _("Part des usagers du quartier par service (dernière période)"),
+        charts.bars_description(reference, _("service")),
     )
     return ctx.render(
         "acces_services/indicators.html",
-        **_base(access, "indicators", settings=settings, category=category, overall=overall,
-                by_category=by_category, by_service=by_service, overall_chart=overall_chart,
-                category_chart=category_chart, service_chart=service_chart,
-                gaps=ind.largest_gaps(by_service), csv_url=ctx.url_for(
-                    "acces_services:indicators_csv", query={"categorie": category})),
+        **_base(
+            access,
+            "indicators",
+            settings=settings,
+            category=category,
+            overall=overall,
+            by_category=by_category,
+            by_service=by_service,
+            overall_chart=overall_chart,
+            category_chart=category_chart,
+            service_chart=service_chart,
+            gaps=ind.largest_gaps(by_service),
+            csv_url=ctx.url_for("acces_services:indicators_csv", query={"categorie": category}),
+        ),
     )
 
 
@@ -477,14 +571,25 @@ def service_indicators(ctx: RequestContext) -> Response:
     reference = ind.reference_of(settings.neighbourhood_share)
     facts = svc.indicator_facts(ctx.db, space.id, service_id=service.id)
     series = ind.by_service(facts, reference)
-    one = series[0] if series else ind.Series(key=f"service-{service.id}", label=service.name, points=(),
-                                               reference=reference, service_id=service.id)
+    one = (
+        series[0]
+        if series
+        else ind.Series(
+            key=f"service-{service.id}",
+            label=service.name,
+            points=(),
+            reference=reference,
+            service_id=service.id,
+        )
+    )
     chart = charts.trend_chart(
-        one, f"chart-service-{service.id}",
-        _("« %(service)s » : part des usagers habitant %(name)s", service=service.name,
-          name=settings.neighbourhood_name),
-        _("Ligne : part des usagers habitant le quartier à chaque période ; ligne pointillée : part du quartier "
-          "dans la population (%(ref)s). Les valeurs sont dans le tableau qui suit.", ref=ind.fmt_share(reference)),
+        one,
+        f"chart-service-{service.id}",
+        _(
+            "« %(service)s » : part des usagers habitant %(name)s",
+            service=service.name,
+            name=settings.neighbourhood_name,
+        ),
     )
     return ctx.render(
         "acces_services/service_indicators.html",
@@ -495,13 +600,14 @@ def service_indicators(ctx: RequestContext) -> Response:
 @page
 def indicators_csv(ctx: RequestContext) -> Response:
     """The indicators as CSV (French spreadsheet format)."""
-    space, _access_, settings = _indicators_access(ctx)
+    space, _access, settings = _indicators_access(ctx)
     category = ctx.request.query_params.get("categorie", "")
     category = category if category in CATEGORIES else ""
     reference = ind.reference_of(settings.neighbourhood_share)
     facts = svc.indicator_facts(ctx.db, space.id, category=category or None)
-    rows = ind.csv_rows(ind.overall(facts, reference), ind.by_category(facts, reference),
-                        ind.by_service(facts, reference))
+    rows = ind.csv_rows(
+        ind.overall(facts, reference), ind.by_category(facts, reference), ind.by_service(facts, reference)
+    )
     content = csvio.write_csv(ind.CSV_HEADER, rows, numeric=(5, 6, 7, 8, 9))
     return _csv_response(content, "indicateurs-acces-services.csv")
 
@@ -511,7 +617,9 @@ def indicators_csv(ctx: RequestContext) -> Response:
 # ---------------------------------------------------------------------------------------------
 
 
-def _largest_gaps(ctx: RequestContext, space: Space, settings: PlatformSettings, limit: int) -> list[ind.Series]:
+def _largest_gaps(
+    ctx: RequestContext, space: Space, settings: PlatformSettings, limit: int
+) -> list[ind.Series]:
     reference = ind.reference_of(settings.neighbourhood_share)
     return ind.largest_gaps(ind.by_service(svc.indicator_facts(ctx.db, space.id), reference), limit)
 
@@ -525,19 +633,29 @@ def dashboard(ctx: RequestContext) -> Response:
     missing = svc.services_missing_figures(ctx.db, space.id, last)
     providers = svc.providers_by_organisation(ctx.db, space.id, {s.organisation_id for s in missing})
     gap_chart = charts.share_bars(
-        gaps, "chart-gaps", _("Services où les habitants du quartier sont le moins représentés"),
-        _("Une barre par service : part des usagers habitant le quartier à la dernière période connue ; ligne "
-          "pointillée : part du quartier dans la population. Les valeurs sont dans le tableau qui suit."),
+        gaps,
+        "chart-gaps",
+        _("Services où les habitants du quartier sont le moins représentés"),
+        charts.bars_description(ind.reference_of(settings.neighbourhood_share), _("service")),
     )
     visibilities = [RESOURCE_PUBLIC, RESOURCE_MEMBERS]
     return ctx.render(
         "acces_services/dashboard.html",
-        **_base(access, "dashboard", space=space, settings=settings, gaps=gaps, gap_chart=gap_chart,
-                last=last, missing=missing, providers=providers,
-                meetings=svc.upcoming_meetings(ctx.db, space.id, ctx.now()),
-                proposals=svc.list_proposals(ctx.db, space.id, public_only=False)[:5],
-                resources=svc.resource_count(ctx.db, space.id, visibilities),
-                space_url=space_url(ctx, space)),
+        **_base(
+            access,
+            "dashboard",
+            space=space,
+            settings=settings,
+            gaps=gaps,
+            gap_chart=gap_chart,
+            last=last,
+            missing=missing,
+            providers=providers,
+            meetings=svc.upcoming_meetings(ctx.db, space.id, ctx.now()),
+            proposals=svc.list_proposals(ctx.db, space.id, public_only=False)[:5],
+            resources=svc.resource_count(ctx.db, space.id, visibilities),
+            space_url=space_url(ctx, space),
+        ),
     )
 
 
@@ -564,14 +682,17 @@ def proposal_detail(ctx: RequestContext) -> Response:
     proposal = svc.get_proposal(ctx.db, _int_param(ctx, "proposal_id"))
     space = _platform(ctx)
     access = _access(ctx, space)
-    if proposal is None or not (proposal.is_public or (access.view_indicators and proposal.space_id == access.space_id)
-                                or access.is_admin):
+    if proposal is None or not (
+        proposal.is_public
+        or (access.view_indicators and proposal.space_id == access.space_id)
+        or access.is_admin
+    ):
         raise HTTPException(404)
     status_form = None
     if access.manage:
         status_form = bind(ctx, StatusForm, answer=proposal.answer)
         _status_choices(status_form, proposal)
-    history = (audit.entries_for(ctx.db, Proposal.__tablename__, proposal.id) if access.view_indicators else [])
+    history = audit.entries_for(ctx.db, Proposal.__tablename__, proposal.id) if access.view_indicators else []
     return ctx.render(
         "acces_services/proposal.html",
         **_base(access, "proposals", proposal=proposal, status_form=status_form, history=history),
@@ -580,7 +701,9 @@ def proposal_detail(ctx: RequestContext) -> Response:
 
 def _status_choices(form: StatusForm, proposal: Proposal) -> None:
     allowed = STATUS_TRANSITIONS[proposal.status]
-    form.status.choices = options([("", _("Choisir…")), *((code, PROPOSAL_STATUSES[code]) for code in allowed)])
+    form.status.choices = options(
+        [("", _("Choisir…")), *((code, PROPOSAL_STATUSES[code]) for code in allowed)]
+    )
 
 
 def _edit_proposal(ctx: RequestContext, proposal: Proposal | None) -> Response:
@@ -589,25 +712,38 @@ def _edit_proposal(ctx: RequestContext, proposal: Proposal | None) -> Response:
     access = _access(ctx, space)
     if not access.manage or (proposal is not None and proposal.space_id != space.id):
         raise HTTPException(403)
-    form = bind(ctx, ProposalForm, obj=proposal,
-                service_ids=[s.id for s in proposal.services] if proposal is not None else [])
+    form = bind(
+        ctx,
+        ProposalForm,
+        obj=proposal,
+        service_ids=[s.id for s in proposal.services] if proposal is not None else [],
+    )
     form.service_ids.choices = options((s.id, s.name) for s in svc.editable_services(ctx.db, access))
     meetings = svc.platform_meetings(ctx.db, space.id)
-    form.meeting_id.choices = options([("", _("Aucune (pas encore adoptée)")),
-                                       *((m.id, f"{m.title} – {format_date(m.starts_at, 'd MMMM y')}") for m in meetings)])
+    form.meeting_id.choices = options(
+        [
+            ("", _("Aucune (pas encore adoptée)")),
+            *((m.id, f"{m.title} – {format_date(m.starts_at, 'd MMMM y')}") for m in meetings),
+        ]
+    )
     status = 200
     if ctx.form is not None:
         if form.validate():
             try:
-                saved = svc.save_proposal(ctx.db, space.id, user, form.values(), form.service_ids.data or [], proposal)
+                saved = svc.save_proposal(
+                    ctx.db, space.id, user, form.values(), form.service_ids.data or [], proposal
+                )
             except svc.ServiceError as exc:
                 _field_error(form, exc)
             else:
-                return ctx.redirect(ctx.url_for("acces_services:proposal", proposal_id=saved.id),
-                                    flash=_("Proposition enregistrée."))
+                return ctx.redirect(
+                    ctx.url_for("acces_services:proposal", proposal_id=saved.id),
+                    flash=_("Proposition enregistrée."),
+                )
         status = 400
     return ctx.render(
-        "acces_services/proposal_form.html", status_code=status,
+        "acces_services/proposal_form.html",
+        status_code=status,
         **_base(access, "proposals", form=form, proposal=proposal),
     )
 
@@ -646,11 +782,13 @@ def proposal_status(ctx: RequestContext) -> Response:
         except svc.ServiceError as exc:
             _field_error(form, exc)
         else:
-            return ctx.redirect(ctx.url_for("acces_services:proposal", proposal_id=proposal.id),
-                                flash=_("Statut mis à jour."))
+            return ctx.redirect(
+                ctx.url_for("acces_services:proposal", proposal_id=proposal.id), flash=_("Statut mis à jour.")
+            )
     history = audit.entries_for(ctx.db, Proposal.__tablename__, proposal.id)
     return ctx.render(
-        "acces_services/proposal.html", status_code=400,
+        "acces_services/proposal.html",
+        status_code=400,
         **_base(access, "proposals", proposal=proposal, status_form=form, history=history),
     )
 
@@ -678,10 +816,13 @@ def settings_view(ctx: RequestContext) -> Response:
             except svc.ServiceError as exc:
                 _field_error(form, exc)
             else:
-                return ctx.redirect(ctx.url_for("acces_services:settings"), flash=_("Paramètres enregistrés."))
+                return ctx.redirect(
+                    ctx.url_for("acces_services:settings"), flash=_("Paramètres enregistrés.")
+                )
         status = 400
-    return ctx.render("acces_services/settings.html", status_code=status,
-                      **_base(access, "settings", form=form))
+    return ctx.render(
+        "acces_services/settings.html", status_code=status, **_base(access, "settings", form=form)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -691,8 +832,14 @@ def settings_view(ctx: RequestContext) -> Response:
 
 def nav_items(ctx: RequestContext) -> list[NavItem]:
     """The catalogue is public: one entry for everybody."""
-    return [NavItem("acces_services.catalogue", _("Accès aux services"), ctx.url_for("acces_services:catalogue"),
-                    order=40)]
+    return [
+        NavItem(
+            "acces_services.catalogue",
+            _("Accès aux services"),
+            ctx.url_for("acces_services:catalogue"),
+            order=40,
+        )
+    ]
 
 
 def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
@@ -701,10 +848,18 @@ def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
         return []
     access = _access(ctx, space)
     settings = svc.get_settings(ctx.db, space.id)
-    count = ctx.db.scalar(select(func.count(Service.id)).where(
-        Service.space_id == space.id, Service.archived_at.is_(None), Service.is_published.is_(True))) or 0
+    count = (
+        ctx.db.scalar(
+            select(func.count(Service.id)).where(
+                Service.space_id == space.id, Service.archived_at.is_(None), Service.is_published.is_(True)
+            )
+        )
+        or 0
+    )
     gaps = _largest_gaps(ctx, space, settings, 3) if access.view_indicators else []
-    html = ctx.render_string("acces_services/_space_panel.html", access=access, count=count, gaps=gaps, fmt=ind)
+    html = ctx.render_string(
+        "acces_services/_space_panel.html", access=access, count=count, gaps=gaps, fmt=ind
+    )
     return [Panel("acces_services.platform", _("Catalogue et indicateurs"), html, order=10)]
 
 
@@ -719,12 +874,16 @@ def dashboard_panels(ctx: RequestContext) -> list[Panel]:
     settings = svc.get_settings(ctx.db, space.id)
     last = periods.last_ended(_today(ctx), settings.period_kind)
     orgs = access.figure_orgs()
-    missing = [s for s in svc.services_missing_figures(ctx.db, space.id, last)
-               if orgs is None or s.organisation_id in orgs]
+    missing = [
+        s
+        for s in svc.services_missing_figures(ctx.db, space.id, last)
+        if orgs is None or s.organisation_id in orgs
+    ]
     if not missing:
         return []
-    html = ctx.render_string("acces_services/_dashboard_panel.html", missing=missing[:10], more=len(missing) - 10,
-                             last=last)
+    html = ctx.render_string(
+        "acces_services/_dashboard_panel.html", missing=missing[:10], more=len(missing) - 10, last=last
+    )
     return [Panel("acces_services.figures_due", _("Fréquentation à saisir"), html, order=30)]
 
 
@@ -736,10 +895,12 @@ def partner_panels(ctx: RequestContext, organisation: Organisation | None) -> li
     if not offered:
         return []
     html = ctx.render_string("acces_services/_partner_panel.html", services=offered)
-    return [Panel("acces_services.services", _("Services au catalogue de l'accès aux services"), html, order=50)]
+    return [
+        Panel("acces_services.services", _("Services au catalogue de l'accès aux services"), html, order=50)
+    ]
 
 
-routes = [
+routes: list[BaseRoute] = [
     Route("/", catalogue, name="catalogue"),
     Route("/guide", guide, name="guide"),
     Route("/services/nouveau", service_new, methods=["GET", "POST"], name="service_new"),
@@ -748,7 +909,9 @@ routes = [
     Route("/services/{service_id:int}/archivage", service_archive, methods=["POST"], name="service_archive"),
     Route("/frequentation", figures, name="figures"),
     Route("/frequentation/saisie", figure_new, methods=["GET", "POST"], name="figure_new"),
-    Route("/frequentation/{figure_id:int}/correction", figure_edit, methods=["GET", "POST"], name="figure_edit"),
+    Route(
+        "/frequentation/{figure_id:int}/correction", figure_edit, methods=["GET", "POST"], name="figure_edit"
+    ),
     Route("/frequentation/import", figures_import, methods=["GET", "POST"], name="figures_import"),
     Route("/frequentation/modele.csv", figures_template, name="figures_template"),
     Route("/indicateurs", indicators, name="indicators"),
@@ -758,7 +921,14 @@ routes = [
     Route("/propositions", proposals, name="proposals"),
     Route("/propositions/nouvelle", proposal_new, methods=["GET", "POST"], name="proposal_new"),
     Route("/propositions/{proposal_id:int}", proposal_detail, name="proposal"),
-    Route("/propositions/{proposal_id:int}/modifier", proposal_edit, methods=["GET", "POST"], name="proposal_edit"),
-    Route("/propositions/{proposal_id:int}/statut", proposal_status, methods=["POST"], name="proposal_status"),
+    Route(
+        "/propositions/{proposal_id:int}/modifier",
+        proposal_edit,
+        methods=["GET", "POST"],
+        name="proposal_edit",
+    ),
+    Route(
+        "/propositions/{proposal_id:int}/statut", proposal_status, methods=["POST"], name="proposal_status"
+    ),
     Route("/parametres", settings_view, methods=["GET", "POST"], name="settings"),
 ]

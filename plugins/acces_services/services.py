@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from core.audit import services as audit
 from core.accounts.permissions import roles_in_space
+from core.audit import services as audit
 from core.calendar.models import CANCELLED, Meeting
+from core.db import utcnow
 from core.directory.models import Affiliation, Contact, Organisation
 from core.directory.normalise import fold
-from core.i18n import PARIS
+from core.i18n import PARIS, language
 from core.i18n import gettext as _
-from core.i18n import language
 from core.resources.models import Resource
 from core.spaces.models import Space, SpaceMembership
 from plugins.acces_services import periods
@@ -123,7 +123,9 @@ def update_settings(db: Session, space_id: int, actor: User, values: dict[str, A
     """Save the platform's settings (audited) and recompute the distance of located services."""
     share = values["neighbourhood_share"]
     if share is None or not Decimal(0) < Decimal(share) < Decimal(100):
-        raise ServiceError(_("La part de la population doit être comprise entre 0 et 100 %."), "neighbourhood_share")
+        raise ServiceError(
+            _("La part de la population doit être comprise entre 0 et 100 %."), "neighbourhood_share"
+        )
     if values["period_kind"] not in PERIOD_KINDS:
         raise ServiceError(_("Choisissez un type de période."), "period_kind")
     if not 0 < values["near_km"] < values["walk_km"] < values["city_km"]:
@@ -143,8 +145,13 @@ def update_settings(db: Session, space_id: int, actor: User, values: dict[str, A
     if changes.keys() & {"centre_latitude", "centre_longitude", "near_km", "walk_km", "city_km"}:
         recompute_distances(db, row)
     audit.record(
-        db, actor, "acces_services.settings.updated", row, object_id=space_id,
-        summary=_("Paramètres de la plateforme modifiés"), changes=changes,
+        db,
+        actor,
+        "acces_services.settings.updated",
+        row,
+        object_id=space_id,
+        summary=_("Paramètres de la plateforme modifiés"),
+        changes=changes,
     )
     return row
 
@@ -196,7 +203,9 @@ def access_for(db: Session, registry: Registry, user: User | None, space: Space 
     if user is None:
         return Access()
     if space is None:
-        return Access(signed_in=True, is_admin=user.is_admin, manage=user.is_admin, view_indicators=user.is_admin)
+        return Access(
+            signed_in=True, is_admin=user.is_admin, manage=user.is_admin, view_indicators=user.is_admin
+        )
     roles = roles_in_space(db, user, space.id)
 
     def granted(permission: str) -> bool:
@@ -238,8 +247,11 @@ def providers_by_organisation(
         .join(Contact, Contact.id == Affiliation.contact_id)
         .join(
             SpaceMembership,
-            and_(SpaceMembership.contact_id == Contact.id, SpaceMembership.space_id == space_id,
-                 SpaceMembership.role == PROVIDER),
+            and_(
+                SpaceMembership.contact_id == Contact.id,
+                SpaceMembership.space_id == space_id,
+                SpaceMembership.role == PROVIDER,
+            ),
         )
         .where(Affiliation.organisation_id.in_(ids), Contact.anonymised_at.is_(None))
         .order_by(Contact.last_name, Contact.first_name)
@@ -307,6 +319,7 @@ def recompute_distances(db: Session, settings: PlatformSettings) -> int:
         select(Service).where(Service.space_id == settings.space_id, Service.latitude.is_not(None))
     )
     for service in located:
+        new: tuple[int | None, str]
         if not settings.has_centre:
             new = (None, service.distance_band)
         else:
@@ -357,8 +370,15 @@ def search_document(service: Service, organisation: Organisation, tags: Iterable
             kind, _sep, code = tag.partition(":")
             if kind == "public":
                 labels.append(str(PUBLICS.get(code, "")))
-    parts = [service.name, organisation.name, *labels, service.public_details, service.description,
-             service.address, service.city]
+    parts = [
+        service.name,
+        organisation.name,
+        *labels,
+        service.public_details,
+        service.description,
+        service.address,
+        service.city,
+    ]
     # "E.S.C.A.L.E." must be found as "escale" too
     parts += [p.replace(".", "") for p in (service.name, organisation.name) if "." in p]
     return fold(" ".join(p for p in parts if p))
@@ -371,11 +391,14 @@ def save_service(
     settings: PlatformSettings,
     values: dict[str, Any],
     service: Service | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Service:
     """Create (``service`` is ``None``) or update a service of the platform, audited.
 
     ``values`` holds :data:`SERVICE_FIELDS` plus ``distance_band`` (the provider's choice),
-    ``publics`` and ``accessibility`` (lists of codes).
+    ``publics`` and ``accessibility`` (lists of codes). ``now`` (the app's clock) dates a new
+    service: figures are expected from the period it was created in.
     """
     if service is not None and not access.can_edit_service(service):
         raise ServiceError(_("Vous ne pouvez pas modifier ce service."))
@@ -395,14 +418,20 @@ def save_service(
     age_min, age_max = values.get("age_min"), values.get("age_max")
     if age_min is not None and age_max is not None and age_max < age_min:
         raise ServiceError(_("L'âge maximum doit être supérieur ou égal à l'âge minimum."), "age_max")
-    metres, band = resolve_distance(settings, values.get("latitude"), values.get("longitude"),
-                                    values.get("distance_band"))
+    metres, band = resolve_distance(
+        settings, values.get("latitude"), values.get("longitude"), values.get("distance_band")
+    )
     columns = {key: values[key] for key in SERVICE_FIELDS}
     columns.update(distance_m=metres, distance_band=band)
     tags = [f"public:{p}" for p in publics] + [f"access:{a}" for a in access_codes]
 
     if service is None:
-        service = Service(space_id=settings.space_id, created_by_id=actor.id if actor else None, **columns)
+        service = Service(
+            space_id=settings.space_id,
+            created_by_id=actor.id if actor else None,
+            created_at=now or utcnow(),
+            **columns,
+        )
         service.tags = [ServiceTag(tag=t) for t in tags]
         db.add(service)
         action, changes = "acces_services.service.created", {}
@@ -426,7 +455,9 @@ def save_service(
     return service
 
 
-def set_archived(db: Session, access: Access, actor: User, service: Service, archived: bool, now: datetime) -> None:
+def set_archived(
+    db: Session, access: Access, actor: User, service: Service, archived: bool, now: datetime
+) -> None:
     """Take a service out of the catalogue (its figures stay) or bring it back, audited."""
     if not access.can_edit_service(service):
         raise ServiceError(_("Vous ne pouvez pas modifier ce service."))
@@ -435,8 +466,12 @@ def set_archived(db: Session, access: Access, actor: User, service: Service, arc
     changes = audit.diff(service, {"archived_at": now if archived else None})
     service.archived_at = now if archived else None
     audit.record(
-        db, actor, "acces_services.service.archived" if archived else "acces_services.service.restored",
-        service, summary=service.name, changes=changes,
+        db,
+        actor,
+        "acces_services.service.archived" if archived else "acces_services.service.restored",
+        service,
+        summary=service.name,
+        changes=changes,
     )
 
 
@@ -457,8 +492,14 @@ class CatalogueFilters:
 
     def as_query(self) -> dict[str, str]:
         """The filters as URL parameters (French names, as in the form)."""
-        return {"q": self.query, "categorie": self.category, "public": self.public, "tarif": self.price,
-                "distance": self.distance, "accessibilite": self.access}
+        return {
+            "q": self.query,
+            "categorie": self.category,
+            "public": self.public,
+            "tarif": self.price,
+            "distance": self.distance,
+            "accessibilite": self.access,
+        }
 
 
 def parse_filters(params: Any) -> CatalogueFilters:
@@ -494,13 +535,15 @@ def _fulltext_condition(db: Session, terms: list[str]) -> Any:
             "to_tsvector('simple', acces_services_services.search_doc) @@ to_tsquery('simple', :tsq)"
         ).bindparams(tsq=tsquery)
     match = " ".join(f'"{t}"*' for t in terms)
-    ids = select(text("rowid")).select_from(text("acces_services_service_fts")).where(
-        text("acces_services_service_fts MATCH :fts").bindparams(fts=match)
+    ids = (
+        select(text("rowid"))
+        .select_from(text("acces_services_service_fts"))
+        .where(text("acces_services_service_fts MATCH :fts").bindparams(fts=match))
     )
     return Service.id.in_(ids)
 
 
-def catalogue_statement(db: Session, filters: CatalogueFilters) -> Select[tuple[Service]]:
+def catalogue_statement(db: Session, filters: CatalogueFilters) -> Select[Service]:
     """The published, current services matching ``filters``."""
     stmt = select(Service).where(Service.is_published.is_(True), Service.archived_at.is_(None))
     terms = _search_terms(filters.query)
@@ -560,7 +603,9 @@ def group_by_category(services: Iterable[Service]) -> list[tuple[str, list[Servi
 
 def get_service(db: Session, service_id: int) -> Service | None:
     """A service with its organisation loaded."""
-    return db.scalar(select(Service).where(Service.id == service_id).options(selectinload(Service.organisation)))
+    return db.scalar(
+        select(Service).where(Service.id == service_id).options(selectinload(Service.organisation))
+    )
 
 
 def visible_to(service: Service, access: Access) -> bool:
@@ -571,7 +616,9 @@ def visible_to(service: Service, access: Access) -> bool:
 def services_of_organisation(db: Session, organisation_id: int) -> list[Service]:
     """The published, current services an organisation offers (for its directory page)."""
     stmt = select(Service).where(
-        Service.organisation_id == organisation_id, Service.is_published.is_(True), Service.archived_at.is_(None)
+        Service.organisation_id == organisation_id,
+        Service.is_published.is_(True),
+        Service.archived_at.is_(None),
     )
     return sorted(db.scalars(stmt), key=lambda s: fold(s.name))
 
@@ -611,8 +658,12 @@ def check_period(code: str, kind: str, today: date) -> Period:
         raise ServiceError(_("La période %(code)s est dans le futur.", code=period.code), "period")
     if period.end > today:
         raise ServiceError(
-            _("La période %(code)s n'est pas terminée : ses chiffres pourront être saisis à partir du %(day)s.",
-              code=period.code, day=(period.end).strftime("%d/%m/%Y")),
+            _(
+                "La période %(code)s n'est pas terminée : ses chiffres pourront être saisis à partir "
+                "du %(day)s.",
+                code=period.code,
+                day=(period.end).strftime("%d/%m/%Y"),
+            ),
             "period",
         )
     return period
@@ -627,13 +678,20 @@ def check_counts(total: int | None, neighbourhood: int | None) -> tuple[int, int
     if total < 0:
         raise ServiceError(_("Le nombre d'usagers ne peut pas être négatif."), "users_total")
     if neighbourhood < 0:
-        raise ServiceError(_("Le nombre d'usagers du quartier ne peut pas être négatif."), "users_neighbourhood")
+        raise ServiceError(
+            _("Le nombre d'usagers du quartier ne peut pas être négatif."), "users_neighbourhood"
+        )
     if total > MAX_COUNT or neighbourhood > MAX_COUNT:
         raise ServiceError(_("Ce nombre est trop grand pour un seul service."), "users_total")
     if neighbourhood > total:
         raise ServiceError(
-            _("Les usagers du quartier (%(n)s) ne peuvent pas être plus nombreux que l'ensemble des usagers "
-              "(%(total)s).", n=neighbourhood, total=total),
+            _(
+                "Les usagers du quartier (%(n)s) ne peuvent pas être plus nombreux que l'ensemble "
+                "des usagers "
+                "(%(total)s).",
+                n=neighbourhood,
+                total=total,
+            ),
             "users_neighbourhood",
         )
     return total, neighbourhood
@@ -645,8 +703,14 @@ def find_figure(db: Session, service_id: int, period_code: str) -> Figure | None
 
 
 def add_figure(
-    db: Session, access: Access, actor: User | None, service: Service, period: Period,
-    total: int, neighbourhood: int, source: str,
+    db: Session,
+    access: Access,
+    actor: User | None,
+    service: Service,
+    period: Period,
+    total: int,
+    neighbourhood: int,
+    source: str,
 ) -> Figure:
     """Record a new figure (refused when one exists for this service and period)."""
     if not access.can_enter_figures(service):
@@ -654,19 +718,29 @@ def add_figure(
     total, neighbourhood = check_counts(total, neighbourhood)
     if find_figure(db, service.id, period.code) is not None:
         raise ServiceError(
-            _("Les chiffres de %(period)s sont déjà saisis pour ce service : corrigez-les plutôt.",
-              period=period.code),
+            _(
+                "Les chiffres de %(period)s sont déjà saisis pour ce service : corrigez-les plutôt.",
+                period=period.code,
+            ),
             "period",
         )
     figure = Figure(
-        service_id=service.id, period=period.code, period_start=period.start, period_end=period.end,
-        users_total=total, users_neighbourhood=neighbourhood, source=source,
+        service_id=service.id,
+        period=period.code,
+        period_start=period.start,
+        period_end=period.end,
+        users_total=total,
+        users_neighbourhood=neighbourhood,
+        source=source,
         entered_by_id=actor.id if actor is not None else None,
     )
     db.add(figure)
     db.flush()
     audit.record(
-        db, actor, "acces_services.figure.created", figure,
+        db,
+        actor,
+        "acces_services.figure.created",
+        figure,
         summary=f"{service.name} – {period.code} : {neighbourhood}/{total}",
         changes={"users_total": [None, total], "users_neighbourhood": [None, neighbourhood]},
     )
@@ -674,8 +748,14 @@ def add_figure(
 
 
 def correct_figure(
-    db: Session, access: Access, actor: User, service: Service, figure: Figure,
-    total: int, neighbourhood: int, source: str,
+    db: Session,
+    access: Access,
+    actor: User,
+    service: Service,
+    figure: Figure,
+    total: int,
+    neighbourhood: int,
+    source: str,
 ) -> dict[str, list[Any]]:
     """Correct a figure; the audit log keeps the previous values. Returns what changed."""
     if not access.can_enter_figures(service) or figure.service_id != service.id:
@@ -688,8 +768,12 @@ def correct_figure(
     figure.source, figure.entered_by_id = source, actor.id
     db.flush()
     audit.record(
-        db, actor, "acces_services.figure.corrected", figure,
-        summary=f"{service.name} – {figure.period} : {neighbourhood}/{total}", changes=changes,
+        db,
+        actor,
+        "acces_services.figure.corrected",
+        figure,
+        summary=f"{service.name} – {figure.period} : {neighbourhood}/{total}",
+        changes=changes,
     )
     return changes
 
@@ -700,8 +784,10 @@ def figures_of_services(db: Session, service_ids: Iterable[int], limit: int = 50
     if not ids:
         return []
     stmt = (
-        select(Figure).where(Figure.service_id.in_(ids))
-        .order_by(Figure.period_start.desc(), Figure.service_id).limit(limit)
+        select(Figure)
+        .where(Figure.service_id.in_(ids))
+        .order_by(Figure.period_start.desc(), Figure.service_id)
+        .limit(limit)
     )
     return list(db.scalars(stmt))
 
@@ -709,7 +795,8 @@ def figures_of_services(db: Session, service_ids: Iterable[int], limit: int = 50
 def get_figure(db: Session, figure_id: int) -> Figure | None:
     """A figure with its service (and the service's organisation)."""
     return db.scalar(
-        select(Figure).where(Figure.id == figure_id)
+        select(Figure)
+        .where(Figure.id == figure_id)
         .options(selectinload(Figure.service).selectinload(Service.organisation))
     )
 
@@ -743,8 +830,14 @@ class ImportReport:
 
 
 def import_figures(
-    db: Session, access: Access, actor: User, lines: Sequence[ImportLine], today: date, kind: str,
-    *, replace: bool,
+    db: Session,
+    access: Access,
+    actor: User,
+    lines: Sequence[ImportLine],
+    today: date,
+    kind: str,
+    *,
+    replace: bool,
 ) -> ImportReport:
     """Check every line, then write them all – or nothing, with each bad line reported.
 
@@ -777,8 +870,12 @@ def import_figures(
             key = (service.id, period.code)
             if key in seen:
                 raise ServiceError(
-                    _("doublon : « %(name)s » pour %(period)s figure déjà à la ligne %(first)s.",
-                      name=service.name, period=period.code, first=seen[key])
+                    _(
+                        "doublon : « %(name)s » pour %(period)s figure déjà à la ligne %(first)s.",
+                        name=service.name,
+                        period=period.code,
+                        first=seen[key],
+                    )
                 )
             seen[key] = line.line
             checked.append((service, period, total, neighbourhood))
@@ -794,9 +891,13 @@ def import_figures(
         for line, (service, period, _t, _n) in zip(lines, checked, strict=True):
             if (service.id, period.code) in existing:
                 report.errors.append(
-                    _("Ligne %(n)s : les chiffres de %(period)s sont déjà saisis pour « %(name)s » (cochez "
-                      "« corriger les chiffres déjà saisis » pour les remplacer).",
-                      n=line.line, period=period.code, name=service.name)
+                    _(
+                        "Ligne %(n)s : les chiffres de %(period)s sont déjà saisis pour « %(name)s » (cochez "
+                        "« corriger les chiffres déjà saisis » pour les remplacer).",
+                        n=line.line,
+                        period=period.code,
+                        name=service.name,
+                    )
                 )
         if report.errors:
             return report
@@ -816,7 +917,9 @@ def _lower_first(message: str) -> str:
     return message[:1].lower() + message[1:] if message else message
 
 
-def _import_service(line: ImportLine, by_id: dict[int, Service], by_name: dict[str, list[Service]]) -> Service:
+def _import_service(
+    line: ImportLine, by_id: dict[int, Service], by_name: dict[str, list[Service]]
+) -> Service:
     number = line.number.strip().lstrip("#")
     if number:
         if not number.isdigit() or int(number) not in by_id:
@@ -829,7 +932,9 @@ def _import_service(line: ImportLine, by_id: dict[int, Service], by_name: dict[s
     if not candidates:
         raise ServiceError(_("service « %(name)s » inconnu.", name=name[:100]))
     if len(candidates) > 1:
-        raise ServiceError(_("plusieurs services s'appellent « %(name)s » : indiquez son numéro.", name=name[:100]))
+        raise ServiceError(
+            _("plusieurs services s'appellent « %(name)s » : indiquez son numéro.", name=name[:100])
+        )
     return candidates[0]
 
 
@@ -877,8 +982,16 @@ def indicator_facts(
 ) -> list[FigureFact]:
     """Every figure of the platform (optionally of one category or one service), oldest first."""
     stmt = (
-        select(Figure.service_id, Service.name, Service.category, Organisation.name, Figure.period,
-               Figure.period_start, Figure.users_total, Figure.users_neighbourhood)
+        select(
+            Figure.service_id,
+            Service.name,
+            Service.category,
+            Organisation.name,
+            Figure.period,
+            Figure.period_start,
+            Figure.users_total,
+            Figure.users_neighbourhood,
+        )
         .join(Service, Service.id == Figure.service_id)
         .join(Organisation, Organisation.id == Service.organisation_id)
         .where(Service.space_id == space_id)
@@ -901,8 +1014,10 @@ PROPOSAL_FIELDS = ("kind", "title", "body", "is_public", "meeting_id")
 def platform_meetings(db: Session, space_id: int, limit: int = 200) -> list[Meeting]:
     """The platform's meetings that were not cancelled, latest first (where proposals are adopted)."""
     stmt = (
-        select(Meeting).where(Meeting.space_id == space_id, Meeting.status != CANCELLED)
-        .order_by(Meeting.starts_at.desc()).limit(limit)
+        select(Meeting)
+        .where(Meeting.space_id == space_id, Meeting.status != CANCELLED)
+        .order_by(Meeting.starts_at.desc())
+        .limit(limit)
     )
     return list(db.scalars(stmt))
 
@@ -910,20 +1025,28 @@ def platform_meetings(db: Session, space_id: int, limit: int = 200) -> list[Meet
 def upcoming_meetings(db: Session, space_id: int, now: datetime, limit: int = 5) -> list[Meeting]:
     """The platform's next meetings."""
     stmt = (
-        select(Meeting).where(Meeting.space_id == space_id, Meeting.status != CANCELLED, Meeting.ends_at >= now)
-        .order_by(Meeting.starts_at).limit(limit)
+        select(Meeting)
+        .where(Meeting.space_id == space_id, Meeting.status != CANCELLED, Meeting.ends_at >= now)
+        .order_by(Meeting.starts_at)
+        .limit(limit)
     )
     return list(db.scalars(stmt))
 
 
 def resource_count(db: Session, space_id: int, visibilities: Sequence[str]) -> int:
     """How many resources (studies, survey results…) the platform's space shares at these levels."""
-    stmt = select(func.count(Resource.id)).where(Resource.space_id == space_id, Resource.visibility.in_(visibilities))
+    stmt = select(func.count(Resource.id)).where(
+        Resource.space_id == space_id, Resource.visibility.in_(visibilities)
+    )
     return int(db.scalar(stmt) or 0)
 
 
 def save_proposal(
-    db: Session, space_id: int, actor: User | None, values: dict[str, Any], service_ids: Iterable[int],
+    db: Session,
+    space_id: int,
+    actor: User | None,
+    values: dict[str, Any],
+    service_ids: Iterable[int],
     proposal: Proposal | None = None,
 ) -> Proposal:
     """Create or update a proposal (its status changes through :func:`change_status`), audited."""
@@ -937,7 +1060,11 @@ def save_proposal(
         if meeting is None or meeting.space_id != space_id:
             raise ServiceError(_("Choisissez une réunion de la plateforme."), "meeting_id")
     ids = set(service_ids)
-    services = list(db.scalars(select(Service).where(Service.id.in_(ids), Service.space_id == space_id))) if ids else []
+    services = (
+        list(db.scalars(select(Service).where(Service.id.in_(ids), Service.space_id == space_id)))
+        if ids
+        else []
+    )
     if len(services) != len(ids):
         raise ServiceError(_("Choisissez des services du catalogue de la plateforme."), "service_ids")
     columns = {key: values[key] for key in PROPOSAL_FIELDS}
@@ -972,8 +1099,11 @@ def change_status(
     answer = (answer or "").strip() or proposal.answer
     if status != proposal.status and status not in STATUS_TRANSITIONS[proposal.status]:
         raise ServiceError(
-            _("Une proposition « %(old)s » ne peut pas passer à « %(new)s ».",
-              old=str(PROPOSAL_STATUSES[proposal.status]), new=str(PROPOSAL_STATUSES[status])),
+            _(
+                "Une proposition « %(old)s » ne peut pas passer à « %(new)s ».",
+                old=str(PROPOSAL_STATUSES[proposal.status]),
+                new=str(PROPOSAL_STATUSES[status]),
+            ),
             "status",
         )
     if status == ANSWERED and not answer:
@@ -989,15 +1119,17 @@ def change_status(
             proposal.answered_at = now
     proposal.status, proposal.answer = status, answer
     db.flush()
-    audit.record(db, actor, "acces_services.proposal.status_changed", proposal, summary=proposal.title,
-                 changes=changes)
+    audit.record(
+        db, actor, "acces_services.proposal.status_changed", proposal, summary=proposal.title, changes=changes
+    )
     return changes
 
 
 def get_proposal(db: Session, proposal_id: int) -> Proposal | None:
     """A proposal with its services and meeting."""
     return db.scalar(
-        select(Proposal).where(Proposal.id == proposal_id)
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
         .options(selectinload(Proposal.services), selectinload(Proposal.meeting))
     )
 

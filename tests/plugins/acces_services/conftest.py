@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -75,7 +75,9 @@ def make_user(db: Session) -> MakeUser:
             org = organisation_by_name(db, organisation)
             assert org is not None
             db.add(Affiliation(contact_id=contact.id, organisation_id=org.id))
-        user = accounts.create_user(db, email, "reseau-demo-2026", email, is_admin=admin, contact_id=contact.id)
+        user = accounts.create_user(
+            db, email, "reseau-demo-2026", email, is_admin=admin, contact_id=contact.id
+        )
         db.commit()
         return user
 
@@ -95,8 +97,13 @@ def add_member(db: Session, email: str, role: str) -> None:
 def add_meeting(db: Session, space_id: int, title: str, starts: datetime) -> int:
     """A core meeting of the platform (the meetings pages are another branch's work)."""
     fresh(db)
-    meeting = Meeting(space_id=space_id, title=title, starts_at=starts,
-                      ends_at=starts.replace(hour=starts.hour + 2), kind="core.reunion")
+    meeting = Meeting(
+        space_id=space_id,
+        title=title,
+        starts_at=starts,
+        ends_at=starts.replace(hour=starts.hour + 2),
+        kind="core.reunion",
+    )
     db.add(meeting)
     db.commit()
     return meeting.id

@@ -16,7 +16,14 @@ from core.audit.models import AuditEntry
 from core.demo import organisation_by_name
 from plugins.acces_services.models import Figure, Service
 from tests.helpers import login, post_form
-from tests.plugins.acces_services.conftest import ANIMATOR, CULTURE_PROVIDER, figure_count, fresh, service_id, text
+from tests.plugins.acces_services.conftest import (
+    ANIMATOR,
+    CULTURE_PROVIDER,
+    figure_count,
+    fresh,
+    service_id,
+    text,
+)
 
 MEDIATHEQUE = "Médiathèque municipale"
 HOSTILE = '=HYPERLINK("http://evil") <script>alert("x")</script>'
@@ -30,25 +37,35 @@ def field_error(html: str, field: str) -> str:
     return re.sub(r"<[^>]+>", "", match.group(1)).replace("Erreur : ", "").strip()
 
 
-def test_figures_that_make_no_sense_are_refused_in_french(client: TestClient, db: Session, platform: int) -> None:
+def test_figures_that_make_no_sense_are_refused_in_french(
+    client: TestClient, db: Session, platform: int
+) -> None:
     mediatheque = service_id(db, MEDIATHEQUE)
     before = figure_count(db)
     login(client, CULTURE_PROVIDER)
     url = "/acces_services/frequentation/saisie"
 
     def post(period: str, total: str, local: str) -> tuple[int, str]:
-        response = post_form(client, url, {"service_id": mediatheque, "period": period, "users_total": total,
-                                           "users_neighbourhood": local})
+        response = post_form(
+            client,
+            url,
+            {"service_id": mediatheque, "period": period, "users_total": total, "users_neighbourhood": local},
+        )
         return response.status_code, text(response)
 
     status, page = post("2025-T1", "100", "120")
     assert status == 400
     assert field_error(page, "users_neighbourhood") == (
-        "Les usagers du quartier (120) ne peuvent pas être plus nombreux que l'ensemble des usagers (100).")
+        "Les usagers du quartier (120) ne peuvent pas être plus nombreux que l'ensemble des usagers (100)."
+    )
     assert 'value="120"' in page and 'value="100"' in page and 'value="2025-T1"' in page
-    assert field_error(post("2025-T1", "-3", "0")[1], "users_total") == "Le nombre d'usagers ne peut pas être négatif."
+    assert (
+        field_error(post("2025-T1", "-3", "0")[1], "users_total")
+        == "Le nombre d'usagers ne peut pas être négatif."
+    )
     assert field_error(post("2025-T1", "3", "-1")[1], "users_neighbourhood") == (
-        "Le nombre d'usagers du quartier ne peut pas être négatif.")
+        "Le nombre d'usagers du quartier ne peut pas être négatif."
+    )
     assert field_error(post("2027-T1", "3", "1")[1], "period") == "La période 2027-T1 est dans le futur."
     assert "n'est pas terminée" in field_error(post("2026-T1", "3", "1")[1], "period")
     assert "n'est pas une période valide" in field_error(post("trimestre 1", "3", "1")[1], "period")
@@ -84,9 +101,18 @@ def test_service_form_keeps_values_and_shows_errors(client: TestClient, db: Sess
     assert culture is not None
     login(client, CULTURE_PROVIDER)
     data = {
-        "organisation_id": culture.id, "name": "N" * 201, "category": "arts", "description": "d" * 5001,
-        "postcode": "9435", "age_min": "12", "age_max": "8", "website": "javascript:alert(1)",
-        "contact_email": "pas-une-adresse", "contact_phone": "12", "latitude": "48,83", "distance_band": "",
+        "organisation_id": culture.id,
+        "name": "N" * 201,
+        "category": "arts",
+        "description": "d" * 5001,
+        "postcode": "9435",
+        "age_min": "12",
+        "age_max": "8",
+        "website": "javascript:alert(1)",
+        "contact_email": "pas-une-adresse",
+        "contact_phone": "12",
+        "latitude": "48,83",
+        "distance_band": "",
     }
     response = post_form(client, "/acces_services/services/nouveau", data)
     assert response.status_code == 400
@@ -99,7 +125,9 @@ def test_service_form_keeps_values_and_shows_errors(client: TestClient, db: Sess
     assert 'value="9435"' in page and "N" * 201 in page
     assert "Le formulaire contient des erreurs" in page
     # shapes right, but the rules of the platform refuse: ages, coordinates, distance
-    data.update(name="Atelier", description="", postcode="94350", website="", contact_email="", contact_phone="")
+    data.update(
+        name="Atelier", description="", postcode="94350", website="", contact_email="", contact_phone=""
+    )
     page = text(post_form(client, "/acces_services/services/nouveau", data))
     assert field_error(page, "age_max") == "L'âge maximum doit être supérieur ou égal à l'âge minimum."
     data.update(age_max="18")
@@ -115,15 +143,27 @@ def test_hostile_text_is_escaped_in_pages_svg_and_csv(client: TestClient, db: Se
     culture = organisation_by_name(db, "Pôle Culture")
     assert culture is not None
     login(client, CULTURE_PROVIDER)
-    response = post_form(client, "/acces_services/services/nouveau", {
-        "organisation_id": culture.id, "name": HOSTILE + "\x07", "category": "arts", "distance_band": "proche",
-        "description": '<img src=x onerror=alert(1)>\nligne 2', "opening_hours": "<b>toujours</b>",
-        "is_published": "y"})
+    response = post_form(
+        client,
+        "/acces_services/services/nouveau",
+        {
+            "organisation_id": culture.id,
+            "name": HOSTILE + "\x07",
+            "category": "arts",
+            "distance_band": "proche",
+            "description": "<img src=x onerror=alert(1)>\nligne 2",
+            "opening_hours": "<b>toujours</b>",
+            "is_published": "y",
+        },
+    )
     assert response.status_code == 200, text(response)
     service = fresh(db).scalar(select(Service).where(Service.name == HOSTILE))
     assert service is not None  # the control character was dropped
-    post_form(client, "/acces_services/frequentation/saisie",
-              {"service_id": service.id, "period": "2025-T4", "users_total": "10", "users_neighbourhood": "1"})
+    post_form(
+        client,
+        "/acces_services/frequentation/saisie",
+        {"service_id": service.id, "period": "2025-T4", "users_total": "10", "users_neighbourhood": "1"},
+    )
     pages = [
         client.get("/acces_services/").text,
         client.get(f"/acces_services/services/{service.id}").text,
@@ -141,7 +181,9 @@ def test_hostile_text_is_escaped_in_pages_svg_and_csv(client: TestClient, db: Se
     assert any("&lt;script&gt;" in html and "<svg" in html for html in pages[4:6])
     # the CSV export neutralises the formula
     exported = client.get("/acces_services/indicateurs.csv").content.decode("utf-8-sig")
-    names = [row[1] for row in csv.reader(io.StringIO(exported), delimiter=";") if row and row[0] == "service"]
+    names = [
+        row[1] for row in csv.reader(io.StringIO(exported), delimiter=";") if row and row[0] == "service"
+    ]
     assert "'" + HOSTILE in names and HOSTILE not in names
     template = client.get("/acces_services/frequentation/modele.csv").content.decode("utf-8-sig")
     services = [row[1] for row in csv.reader(io.StringIO(template), delimiter=";")]
@@ -150,8 +192,11 @@ def test_hostile_text_is_escaped_in_pages_svg_and_csv(client: TestClient, db: Se
 
 def test_overlong_and_odd_requests_do_not_break_pages(client: TestClient, db: Session, platform: int) -> None:
     login(client, ANIMATOR)
-    response = post_form(client, "/acces_services/propositions/nouvelle", {
-        "kind": "avis", "title": "T" * 201, "body": "b", "meeting_id": "999999"})
+    response = post_form(
+        client,
+        "/acces_services/propositions/nouvelle",
+        {"kind": "avis", "title": "T" * 201, "body": "b", "meeting_id": "999999"},
+    )
     assert response.status_code == 400
     page = text(response)
     assert "200" in field_error(page, "title")

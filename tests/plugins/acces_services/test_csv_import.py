@@ -24,7 +24,9 @@ CONSERVATOIRE = "Conservatoire municipal de musique, danse et théâtre"
 ESPACE_EMPLOI = "Espace emploi"  # Pôle E.S.C.A.L.E., not the culture provider's
 
 
-def upload(client: TestClient, content: bytes, *, replace: bool = False, name: str = "chiffres.csv") -> object:
+def upload(
+    client: TestClient, content: bytes, *, replace: bool = False, name: str = "chiffres.csv"
+) -> object:
     data = {"csrf_token": csrf_token(client)}
     if replace:
         data["replace"] = "y"
@@ -37,32 +39,36 @@ def test_a_file_with_bad_lines_writes_nothing_and_names_every_line(
     conservatoire = service_id(db, CONSERVATOIRE)
     before = figure_count(db)
     login(client, CULTURE_PROVIDER)
-    content = "\n".join([
-        "numero;service;periode;usagers;usagers_quartier",
-        f"{conservatoire};;2025-T1;300;20",                 # 2: good
-        f";{MEDIATHEQUE};2025-T1;100;120",                   # 3: neighbourhood above total
-        f"{conservatoire};;2024-T4;-5;0",                    # 4: negative
-        f"{conservatoire};;2026-T3;10;1",                    # 5: future
-        f"{conservatoire};;2026-T1;10;1",                    # 6: not over yet (clock: 2 March 2026)
-        ";Club de quidditch;2025-T1;10;1",                   # 7: unknown service
-        f"{conservatoire};;2025-t1;300;20",                  # 8: duplicate of line 2
-        f"{conservatoire};;2025-T1x;3;1",                    # 9: unreadable period
-        f"{conservatoire};;2024-T3;douze;1",                 # 10: not a number
-        f";{ESPACE_EMPLOI};2025-T1;50;20",                   # 11: another provider's service
-        "99999;;2025-T1;1;1",                                # 12: unknown number
-        "",
-    ]).encode()
+    content = "\n".join(
+        [
+            "numero;service;periode;usagers;usagers_quartier",
+            f"{conservatoire};;2025-T1;300;20",  # 2: good
+            f";{MEDIATHEQUE};2025-T1;100;120",  # 3: neighbourhood above total
+            f"{conservatoire};;2024-T4;-5;0",  # 4: negative
+            f"{conservatoire};;2026-T3;10;1",  # 5: future
+            f"{conservatoire};;2026-T1;10;1",  # 6: not over yet (clock: 2 March 2026)
+            ";Club de quidditch;2025-T1;10;1",  # 7: unknown service
+            f"{conservatoire};;2025-t1;300;20",  # 8: duplicate of line 2
+            f"{conservatoire};;2025-T1x;3;1",  # 9: unreadable period
+            f"{conservatoire};;2024-T3;douze;1",  # 10: not a number
+            f";{ESPACE_EMPLOI};2025-T1;50;20",  # 11: another provider's service
+            "99999;;2025-T1;1;1",  # 12: unknown number
+            "",
+        ]
+    ).encode()
     response = upload(client, content)
     assert response.status_code == 400
     page = text(response)
     assert "Rien n'a été enregistré" in page
     expected = [
-        "Ligne 3 : les usagers du quartier (120) ne peuvent pas être plus nombreux que l'ensemble des usagers (100).",
+        "Ligne 3 : les usagers du quartier (120) ne peuvent pas être plus nombreux que l'ensemble des "
+        "usagers (100).",
         "Ligne 4 : le nombre d'usagers ne peut pas être négatif.",
         "Ligne 5 : la période 2026-T3 est dans le futur.",
         "Ligne 6 : la période 2026-T1 n'est pas terminée",
         "Ligne 7 : service « Club de quidditch » inconnu.",
-        "Ligne 8 : doublon : « Conservatoire municipal de musique, danse et théâtre » pour 2025-T1 figure déjà à la ligne 2.",
+        "Ligne 8 : doublon : « Conservatoire municipal de musique, danse et théâtre » pour 2025-T1 figure "
+        "déjà à la ligne 2.",
         "Ligne 9 : « 2025-T1x » n'est pas une période valide",
         "Ligne 10 : « douze » n'est pas un nombre entier.",
         f"Ligne 11 : vous ne pouvez pas saisir les chiffres du service « {ESPACE_EMPLOI} ».",
@@ -91,7 +97,11 @@ def test_a_windows_1252_file_with_french_headers_is_imported_then_corrected_with
     assert "Import terminé : 2 ligne(s) ajoutée(s), 0 corrigée(s), 0 inchangée(s)." in text(response)
     assert figure_count(db) == before + 2
     figure = db.scalar(select(Figure).where(Figure.service_id == mediatheque, Figure.period == "2025-T1"))
-    assert figure is not None and (figure.users_total, figure.users_neighbourhood, figure.source) == (1650, 290, "csv")
+    assert figure is not None and (figure.users_total, figure.users_neighbourhood, figure.source) == (
+        1650,
+        290,
+        "csv",
+    )
 
     # the same file again: refused without "replace", nothing changes
     again = upload(client, content)
@@ -99,15 +109,21 @@ def test_a_windows_1252_file_with_french_headers_is_imported_then_corrected_with
     assert "Ligne 2 : les chiffres de 2025-T1 sont déjà saisis" in text(again)
 
     # a comma-separated UTF-8 file with a BOM corrects one figure and keeps the other
-    corrected = "\ufeffnumero,periode,usagers,usagers_quartier\n" + f"{mediatheque},2025-T1,1650,310\n{conservatoire},2025-T1,400,30\n"
+    corrected = (
+        "\ufeffnumero,periode,usagers,usagers_quartier\n"
+        + f"{mediatheque},2025-T1,1650,310\n{conservatoire},2025-T1,400,30\n"
+    )
     response = upload(client, corrected.encode("utf-8"), replace=True)
     assert response.status_code == 200, text(response)
     assert "0 ligne(s) ajoutée(s), 1 corrigée(s), 1 inchangée(s)" in text(response)
     fresh(db)
     figure = db.get(Figure, figure.id)
     assert figure is not None and figure.users_neighbourhood == 310
-    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "acces_services.figure.corrected",
-                                               AuditEntry.object_id == str(figure.id)))
+    entry = db.scalar(
+        select(AuditEntry).where(
+            AuditEntry.action == "acces_services.figure.corrected", AuditEntry.object_id == str(figure.id)
+        )
+    )
     assert entry is not None and entry.changes == {"users_neighbourhood": [290, 310]}
     assert entry.actor == CULTURE_PROVIDER
 
@@ -117,7 +133,7 @@ def test_unreadable_files_are_refused_in_french(client: TestClient, db: Session,
     cases = {
         b"": "Choisissez un fichier CSV.",
         b"\x00\x01\x02binary": "n'est pas un fichier texte CSV",
-        "nom;trimestre\nx;2025-T1\n".encode(): "il manque la colonne « usagers »",
+        b"nom;trimestre\nx;2025-T1\n": "il manque la colonne « usagers »",
         b"numero;periode;usagers;usagers_quartier\n": "Le fichier ne contient aucune ligne de chiffres.",
     }
     for content, message in cases.items():

@@ -16,7 +16,7 @@ from plugins.acces_services import charts
 from plugins.acces_services import indicators as ind
 from plugins.acces_services.services import FigureFact
 from tests.helpers import login, post_form
-from tests.plugins.acces_services.conftest import ANIMATOR, CULTURE_PROVIDER, fresh, service_id, text
+from tests.plugins.acces_services.conftest import ANIMATOR, CULTURE_PROVIDER, service_id, text
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -55,7 +55,7 @@ def test_charts_are_accessible_xml_and_match_their_tables(client: TestClient, pl
         assert title is not None and desc is not None and title.text and desc.text
         assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
         # each chart is followed by its data table
-        after = html[html.index(f'id="{chart_id}"'):]
+        after = html[html.index(f'id="{chart_id}"') :]
         assert after.index("</svg>") < after.index('<table class="chart-data"')
     for chart in ("chart-categories", "chart-services"):
         values = chart_values(charts_found[chart])
@@ -65,23 +65,46 @@ def test_charts_are_accessible_xml_and_match_their_tables(client: TestClient, pl
     # the conservatoire: 36 of 402 users in 2025-T4 → 9,0 %, 14 points under the 23 % reference
     body = text(page)
     assert "Les plus grands écarts" in body
-    assert re.search(r"Conservatoire municipal de musique, danse et théâtre</a> :\s+9,0 % d'usagers du quartier en "
-                     r"2025-T4, soit −14,0 points", body)
+    assert re.search(
+        r"Conservatoire municipal de musique, danse et théâtre</a> :\s+9,0 % d'usagers du quartier en "
+        r"2025-T4, soit −14,0 points",
+        body,
+    )
 
 
-def test_the_gap_follows_the_reference_share_set_by_animators(client: TestClient, db: Session, platform: int) -> None:
+def test_the_gap_follows_the_reference_share_set_by_animators(
+    client: TestClient, db: Session, platform: int
+) -> None:
     conservatoire = service_id(db, "Conservatoire municipal de musique, danse et théâtre")
     login(client, ANIMATOR)
     settings = client.get("/acces_services/parametres")
     assert settings.status_code == 200 and 'value="23,00"' in settings.text
-    refused = post_form(client, "/acces_services/parametres", {
-        "neighbourhood_name": "Les Hautes-Noues", "neighbourhood_share": "123", "period_kind": "quarter",
-        "near_km": "0,5", "walk_km": "1,2", "city_km": "4"})
+    refused = post_form(
+        client,
+        "/acces_services/parametres",
+        {
+            "neighbourhood_name": "Les Hautes-Noues",
+            "neighbourhood_share": "123",
+            "period_kind": "quarter",
+            "near_km": "0,5",
+            "walk_km": "1,2",
+            "city_km": "4",
+        },
+    )
     assert refused.status_code == 400 and "entre 0 et 100 %" in text(refused)
     assert 'value="123"' in refused.text
-    saved = post_form(client, "/acces_services/parametres", {
-        "neighbourhood_name": "Les Hautes-Noues", "neighbourhood_share": "20,5", "period_kind": "quarter",
-        "near_km": "0,5", "walk_km": "1,2", "city_km": "4"})
+    saved = post_form(
+        client,
+        "/acces_services/parametres",
+        {
+            "neighbourhood_name": "Les Hautes-Noues",
+            "neighbourhood_share": "20,5",
+            "period_kind": "quarter",
+            "near_km": "0,5",
+            "walk_km": "1,2",
+            "city_km": "4",
+        },
+    )
     assert saved.status_code == 200 and "Paramètres enregistrés." in text(saved)
     page = text(client.get(f"/acces_services/indicateurs/services/{conservatoire}"))
     assert "20,5 %" in page and "−11,5 points" in page
@@ -103,7 +126,9 @@ def test_csv_export_matches_and_is_spreadsheet_safe(client: TestClient, db: Sess
     ]
     by_category = text(client.get("/acces_services/indicateurs", params={"categorie": "sport"}))
     assert "Piscine municipale" in by_category and "Médiathèque" not in by_category
-    sport = client.get("/acces_services/indicateurs.csv", params={"categorie": "sport"}).content.decode("utf-8-sig")
+    sport = client.get("/acces_services/indicateurs.csv", params={"categorie": "sport"}).content.decode(
+        "utf-8-sig"
+    )
     assert "Piscine municipale" in sport and "Médiathèque" not in sport
 
 
@@ -147,7 +172,10 @@ def test_series_compute_shares_gaps_trends_and_sums() -> None:
     assert b.latest is None and b.gap is None and b.trend is None
     assert c.gap == 27.0
     sport = next(s for s in ind.by_category(facts, 23.0) if s.category == "sport")
-    assert sport.label == "Sport" and [(p.total, p.neighbourhood) for p in sport.points] == [(100, 10), (200, 30)]
+    assert sport.label == "Sport" and [(p.total, p.neighbourhood) for p in sport.points] == [
+        (100, 10),
+        (200, 30),
+    ]
     assert [s.label for s in ind.by_category(facts, 23.0)] == ["Culture", "Sport"]
     assert ind.overall(facts, 23.0).points[-1].total == 250
     assert [s.label for s in ind.largest_gaps(services)] == ["A"]
@@ -158,10 +186,17 @@ def test_series_compute_shares_gaps_trends_and_sums() -> None:
 
 def test_hostile_labels_stay_text_in_the_svg() -> None:
     hostile = '<script>alert("x")</script>&\x01\x0b]]>'
-    series = ind.Series(key="service-1", label=hostile, reference=23.0, service_id=1,
-                        points=(ind.Point("2025-T4", date(2025, 10, 1), 10, 1),))
-    for markup in (charts.share_bars([series], 'x"><script>', hostile, hostile),
-                   charts.trend_chart(series, "t", hostile, hostile)):
+    series = ind.Series(
+        key="service-1",
+        label=hostile,
+        reference=23.0,
+        service_id=1,
+        points=(ind.Point("2025-T4", date(2025, 10, 1), 10, 1),),
+    )
+    for markup in (
+        charts.share_bars([series], 'x"><script>', hostile, hostile),
+        charts.trend_chart(series, "t", hostile, hostile),
+    ):
         root = ET.fromstring(str(markup))
         assert "<script" not in str(markup) and "&lt;script&gt;" in str(markup)
         assert root.find(f"{SVG}script") is None

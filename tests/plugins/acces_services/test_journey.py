@@ -57,25 +57,49 @@ def test_provider_lists_a_service_enters_figures_and_the_platform_adopts_a_propo
     assert form.status_code == 200
     assert f'<option value="{culture.id}">Pôle Culture</option>' in form.text
     assert "E.S.C.A.L.E." not in form.text  # a provider files only under their own organisation
-    response = post_form(client, "/acces_services/services/nouveau", {**NEW_SERVICE, "organisation_id": culture.id})
+    response = post_form(
+        client, "/acces_services/services/nouveau", {**NEW_SERVICE, "organisation_id": culture.id}
+    )
     assert response.status_code == 200, response.text
     assert "Service enregistré." in response.text
     service = fresh(db).scalar(select(Service).where(Service.name == NEW_SERVICE["name"]))
     assert service is not None
-    assert service.organisation_id == culture.id and service.has_social_pricing and service.contact_phone == "+33149413838"
+    assert (
+        service.organisation_id == culture.id
+        and service.has_social_pricing
+        and service.contact_phone == "+33149413838"
+    )
     assert service.website == "https://www.example.org/theatre"
-    assert sorted(service.publics) == ["adolescents"] and sorted(service.accessibility) == ["auditif", "moteur"]
-    assert client.get("/acces_services/", params={"q": "theatre adolescents"}).text.count(NEW_SERVICE["name"]) == 1
+    assert sorted(service.publics) == ["adolescents"] and sorted(service.accessibility) == [
+        "auditif",
+        "moteur",
+    ]
+    assert (
+        client.get("/acces_services/", params={"q": "theatre adolescents"}).text.count(NEW_SERVICE["name"])
+        == 1
+    )
 
     # 2. figures for two quarters (the clock says 2 March 2026: 2025-T3 and 2025-T4 are over)
     for period, total, local in (("2025-T3", 120, 12), ("2025-T4", "1 30", 15)):
-        response = post_form(client, "/acces_services/frequentation/saisie", {
-            "service_id": service.id, "period": period, "users_total": total, "users_neighbourhood": local,
-        })
+        response = post_form(
+            client,
+            "/acces_services/frequentation/saisie",
+            {
+                "service_id": service.id,
+                "period": period,
+                "users_total": total,
+                "users_neighbourhood": local,
+            },
+        )
         assert response.status_code == 200, response.text
         assert f"Chiffres de {period} enregistrés" in response.text
-    stored = fresh(db).scalars(select(Figure).where(Figure.service_id == service.id).order_by(Figure.period)).all()
-    assert [(f.period, f.users_total, f.users_neighbourhood) for f in stored] == [("2025-T3", 120, 12), ("2025-T4", 130, 15)]
+    stored = (
+        fresh(db).scalars(select(Figure).where(Figure.service_id == service.id).order_by(Figure.period)).all()
+    )
+    assert [(f.period, f.users_total, f.users_neighbourhood) for f in stored] == [
+        ("2025-T3", 120, 12),
+        ("2025-T4", 130, 15),
+    ]
     assert str(stored[0].period_start) == "2025-07-01" and str(stored[0].period_end) == "2025-09-30"
 
     # 3. the indicators show the gap to the neighbourhood's 23 % and the trend, chart and table agree
@@ -86,7 +110,9 @@ def test_provider_lists_a_service_enters_figures_and_the_platform_adopts_a_propo
     assert svg.get("role") == "img"
     values = {t.get("data-period"): t.text for t in svg.iter(f"{SVG_NS}text") if t.get("class") == "value"}
     assert values == {"2025-T3": "10,0 %", "2025-T4": "11,5 %"}
-    table = dict(re.findall(r'<th scope="row">(20\d\d-T\d)</th>.*?<td class="share">([^<]+)</td>', page.text, re.S))
+    table = dict(
+        re.findall(r'<th scope="row">(20\d\d-T\d)</th>.*?<td class="share">([^<]+)</td>', page.text, re.S)
+    )
     assert table == values
     overview = client.get("/acces_services/indicateurs")
     assert NEW_SERVICE["name"] in overview.text
@@ -95,11 +121,18 @@ def test_provider_lists_a_service_enters_figures_and_the_platform_adopts_a_propo
     # 4. the platform adopts a proposal at one of its meetings, sends it, gets an answer
     meeting_id = add_meeting(db, platform, "Plateforme – séance de février", utc(2026, 2, 10, 13, 0))
     login(client, ANIMATOR)
-    response = post_form(client, "/acces_services/propositions/nouvelle", {
-        "kind": "recommandation", "title": "Ouvrir l'atelier théâtre au collège du quartier",
-        "body": "Une séance délocalisée par semaine.", "service_ids": [service.id],
-        "meeting_id": meeting_id, "is_public": "y",
-    })
+    response = post_form(
+        client,
+        "/acces_services/propositions/nouvelle",
+        {
+            "kind": "recommandation",
+            "title": "Ouvrir l'atelier théâtre au collège du quartier",
+            "body": "Une séance délocalisée par semaine.",
+            "service_ids": [service.id],
+            "meeting_id": meeting_id,
+            "is_public": "y",
+        },
+    )
     assert response.status_code == 200, response.text
     proposal = fresh(db).scalar(select(Proposal).where(Proposal.title.startswith("Ouvrir l'atelier")))
     assert proposal is not None and proposal.meeting_id == meeting_id and proposal.status == "draft"
@@ -108,15 +141,29 @@ def test_provider_lists_a_service_enters_figures_and_the_platform_adopts_a_propo
     assert post_form(client, url, {"status": "submitted"}).status_code == 200
     refused = post_form(client, url, {"status": "answered", "answer": ""})
     assert refused.status_code == 400 and "Indiquez la réponse des élus." in refused.text
-    assert post_form(client, url, {"status": "answered", "answer": "Accord pour la rentrée."}).status_code == 200
+    assert (
+        post_form(client, url, {"status": "answered", "answer": "Accord pour la rentrée."}).status_code == 200
+    )
     done = post_form(client, url, {"status": "implemented"})
     assert done.status_code == 200 and "Mise en œuvre" in done.text
     proposal = fresh(db).get(Proposal, proposal.id)
-    assert proposal is not None and proposal.status == "implemented" and proposal.answer == "Accord pour la rentrée."
+    assert (
+        proposal is not None
+        and proposal.status == "implemented"
+        and proposal.answer == "Accord pour la rentrée."
+    )
     assert proposal.submitted_at is not None and proposal.answered_at is not None
-    changes = [e.changes["status"] for e in db.scalars(
-        select(AuditEntry).where(AuditEntry.action == "acces_services.proposal.status_changed",
-                                 AuditEntry.object_id == str(proposal.id)).order_by(AuditEntry.id))]
+    changes = [
+        e.changes["status"]
+        for e in db.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.action == "acces_services.proposal.status_changed",
+                AuditEntry.object_id == str(proposal.id),
+            )
+            .order_by(AuditEntry.id)
+        )
+    ]
     assert changes == [["draft", "submitted"], ["submitted", "answered"], ["answered", "implemented"]]
     logout(client)
 

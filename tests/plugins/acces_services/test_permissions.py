@@ -33,18 +33,31 @@ def _figure_id(db: Session, name: str) -> int:
     return found
 
 
-def test_anonymous_visitors_see_the_public_catalogue_only(client: TestClient, db: Session, platform: int) -> None:
-    for url in ("/acces_services/", "/acces_services/guide", f"/acces_services/services/{service_id(db, MEDIATHEQUE)}",
-                "/acces_services/propositions"):
+def test_anonymous_visitors_see_the_public_catalogue_only(
+    client: TestClient, db: Session, platform: int
+) -> None:
+    for url in (
+        "/acces_services/",
+        "/acces_services/guide",
+        f"/acces_services/services/{service_id(db, MEDIATHEQUE)}",
+        "/acces_services/propositions",
+    ):
         assert client.get(url).status_code == 200, url
     page = client.get(f"/acces_services/services/{service_id(db, MEDIATHEQUE)}")
     assert "Fréquentation" not in page.text and "Modifier le service" not in page.text
-    for url in ("/acces_services/frequentation", "/acces_services/frequentation/saisie",
-                "/acces_services/frequentation/import", "/acces_services/frequentation/modele.csv",
-                "/acces_services/indicateurs", "/acces_services/indicateurs.csv", "/acces_services/plateforme",
-                "/acces_services/services/nouveau", "/acces_services/parametres",
-                "/acces_services/propositions/nouvelle",
-                f"/acces_services/services/{service_id(db, MEDIATHEQUE)}/modifier"):
+    for url in (
+        "/acces_services/frequentation",
+        "/acces_services/frequentation/saisie",
+        "/acces_services/frequentation/import",
+        "/acces_services/frequentation/modele.csv",
+        "/acces_services/indicateurs",
+        "/acces_services/indicateurs.csv",
+        "/acces_services/plateforme",
+        "/acces_services/services/nouveau",
+        "/acces_services/parametres",
+        "/acces_services/propositions/nouvelle",
+        f"/acces_services/services/{service_id(db, MEDIATHEQUE)}/modifier",
+    ):
         response = client.get(url, follow_redirects=False)
         assert response.status_code == 303 and "/compte/connexion" in response.headers["location"], url
     # the demo's non-public study is neither listed nor reachable
@@ -64,21 +77,43 @@ def test_a_provider_cannot_edit_another_providers_service_or_figures(
     login(client, CULTURE_PROVIDER)
     assert client.get(f"/acces_services/services/{own_service}/modifier").status_code == 200
     assert client.get(f"/acces_services/services/{escale_service}/modifier").status_code == 403
-    response = post_form(client, f"/acces_services/services/{escale_service}/modifier",
-                         {"name": "Piraté", "category": "emploi", "organisation_id": "1", "distance_band": "quartier"})
+    response = post_form(
+        client,
+        f"/acces_services/services/{escale_service}/modifier",
+        {"name": "Piraté", "category": "emploi", "organisation_id": "1", "distance_band": "quartier"},
+    )
     assert response.status_code == 403
-    assert post_form(client, f"/acces_services/services/{escale_service}/archivage", {"action": "archive"}).status_code == 403
+    assert (
+        post_form(
+            client, f"/acces_services/services/{escale_service}/archivage", {"action": "archive"}
+        ).status_code
+        == 403
+    )
     assert client.get(f"/acces_services/frequentation/{escale_figure}/correction").status_code == 403
-    response = post_form(client, f"/acces_services/frequentation/{escale_figure}/correction",
-                         {"users_total": "1", "users_neighbourhood": "0"})
+    response = post_form(
+        client,
+        f"/acces_services/frequentation/{escale_figure}/correction",
+        {"users_total": "1", "users_neighbourhood": "0"},
+    )
     assert response.status_code == 403
-    response = post_form(client, "/acces_services/frequentation/saisie", {
-        "service_id": escale_service, "period": "2025-T1", "users_total": "10", "users_neighbourhood": "1"})
+    response = post_form(
+        client,
+        "/acces_services/frequentation/saisie",
+        {"service_id": escale_service, "period": "2025-T1", "users_total": "10", "users_neighbourhood": "1"},
+    )
     assert response.status_code == 403
     # nor file a new service under another organisation
     escale = db.scalar(select(Service.organisation_id).where(Service.id == escale_service))
-    response = post_form(client, "/acces_services/services/nouveau", {
-        "organisation_id": escale, "name": "Faux service", "category": "emploi", "distance_band": "quartier"})
+    response = post_form(
+        client,
+        "/acces_services/services/nouveau",
+        {
+            "organisation_id": escale,
+            "name": "Faux service",
+            "category": "emploi",
+            "distance_band": "quartier",
+        },
+    )
     assert response.status_code == 400
     fresh(db)
     assert db.get(Service, escale_service).name == ESPACE_EMPLOI  # type: ignore[union-attr]
@@ -96,11 +131,17 @@ def test_a_provider_cannot_edit_another_providers_service_or_figures(
 def test_the_escale_provider_edits_its_own_figures(client: TestClient, db: Session, platform: int) -> None:
     figure = _figure_id(db, ESPACE_EMPLOI)
     login(client, ESCALE_PROVIDER)
-    response = post_form(client, f"/acces_services/frequentation/{figure}/correction",
-                         {"users_total": "600", "users_neighbourhood": "300"})
+    response = post_form(
+        client,
+        f"/acces_services/frequentation/{figure}/correction",
+        {"users_total": "600", "users_neighbourhood": "300"},
+    )
     assert response.status_code == 200, text(response)
     assert fresh(db).get(Figure, figure).users_total == 600  # type: ignore[union-attr]
-    assert client.get(f"/acces_services/frequentation/{_figure_id(db, MEDIATHEQUE)}/correction").status_code == 403
+    assert (
+        client.get(f"/acces_services/frequentation/{_figure_id(db, MEDIATHEQUE)}/correction").status_code
+        == 403
+    )
 
 
 def test_a_plain_member_reads_but_does_not_enter(
@@ -131,15 +172,21 @@ def test_animators_and_admins_manage_everything(client: TestClient, db: Session,
     escale_figure = _figure_id(db, ESPACE_EMPLOI)
     for email in (ANIMATOR, ADMIN):
         login(client, email)
-        for url in (f"/acces_services/services/{escale_service}/modifier",
-                    f"/acces_services/frequentation/{escale_figure}/correction",
-                    "/acces_services/parametres", "/acces_services/propositions/nouvelle",
-                    "/acces_services/services/nouveau"):
+        for url in (
+            f"/acces_services/services/{escale_service}/modifier",
+            f"/acces_services/frequentation/{escale_figure}/correction",
+            "/acces_services/parametres",
+            "/acces_services/propositions/nouvelle",
+            "/acces_services/services/nouveau",
+        ):
             assert client.get(url).status_code == 200, (email, url)
         form = client.get("/acces_services/services/nouveau").text
         assert "Pôle E.S.C.A.L.E." in form and "Pôle Culture" in form
-    response = post_form(client, f"/acces_services/frequentation/{escale_figure}/correction",
-                         {"users_total": "515", "users_neighbourhood": "300"})
+    response = post_form(
+        client,
+        f"/acces_services/frequentation/{escale_figure}/correction",
+        {"users_total": "515", "users_neighbourhood": "300"},
+    )
     assert response.status_code == 200
 
 
