@@ -30,7 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.i18n import lazy_gettext as _l
 from core.web.forms import REQUIRED, BaseForm, EmailAddress, Phone, WebUrl
-from plugins.acces_services.models import NAME_MAX, SHORT_MAX, TEXT_MAX
+from plugins.acces_services.models import NAME_MAX, SERVICE_FIELDS, SHORT_MAX, TEXT_MAX
 from plugins.acces_services.vocab import (
     ACCESSIBILITY,
     CATEGORIES,
@@ -170,54 +170,16 @@ class ServiceForm(BaseForm):
 
     def values(self) -> dict[str, Any]:
         """The validated data, in the shape :func:`services.save_service` expects."""
-        fields = (
-            "organisation_id",
-            "name",
-            "category",
-            "description",
-            "public_details",
-            "age_min",
-            "age_max",
-            "address",
-            "postcode",
-            "city",
-            "latitude",
-            "longitude",
-            "opening_hours",
-            "is_free",
-            "price_details",
-            "has_social_pricing",
-            "social_pricing_details",
-            "registration",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "website",
-            "is_published",
-            "distance_band",
-            "publics",
-            "accessibility",
-        )
-        data = {name: self[name].data for name in fields}
-        for name in (
-            "description",
-            "public_details",
-            "address",
-            "postcode",
-            "city",
-            "opening_hours",
-            "price_details",
-            "social_pricing_details",
-            "registration",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "website",
-        ):
-            data[name] = data[name] or ""
-        data["is_free"] = bool(data["is_free"])
-        data["has_social_pricing"] = bool(data["has_social_pricing"])
-        data["is_published"] = bool(data["is_published"])
+        fields = (*SERVICE_FIELDS, "distance_band", "publics", "accessibility")
+        data: dict[str, Any] = {}
+        for name in fields:
+            field = self[name]
+            if isinstance(field, BooleanField):
+                data[name] = bool(field.data)
+            elif isinstance(field, StringField):  # text areas too: never None in the database
+                data[name] = field.data or ""
+            else:
+                data[name] = field.data
         return data
 
 

@@ -47,6 +47,33 @@ NAME_MAX = 200
 SHORT_MAX = 300
 TEXT_MAX = 5000
 
+#: the columns of a service its editors fill in (the services add the distance, tags and search text)
+SERVICE_FIELDS: tuple[str, ...] = (
+    "organisation_id",
+    "name",
+    "category",
+    "description",
+    "public_details",
+    "age_min",
+    "age_max",
+    "address",
+    "postcode",
+    "city",
+    "latitude",
+    "longitude",
+    "opening_hours",
+    "is_free",
+    "price_details",
+    "has_social_pricing",
+    "social_pricing_details",
+    "registration",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "website",
+    "is_published",
+)
+
 
 class Service(Base):
     """A service or prestation offered to residents by a partner organisation."""

@@ -8,6 +8,7 @@ organisations' services and figures. Animators and admins: everything, and the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -111,6 +112,23 @@ def _field_error(form: Any, error: svc.ServiceError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def _submit(ctx: RequestContext, form: Any, save: Callable[[], Response]) -> Response | int:
+    """Handle a posted form: validate, then ``save()`` (which returns the redirect).
+
+    Returns the response on success, else the status to render the form with: 200 for a GET,
+    400 when the form or the service refused the input (the transaction is then rolled back by
+    nothing having been written: services raise before writing).
+    """
+    if ctx.form is None:
+        return 200
+    if form.validate():
+        try:
+            return save()
+        except svc.ServiceError as exc:
+            _field_error(form, exc)
+    return 400
 
 
 def space_url(ctx: RequestContext, space: Space) -> str:
@@ -241,22 +259,18 @@ def _edit_service(ctx: RequestContext, service: Service | None) -> Response:
     settings = svc.get_settings(ctx.db, space.id)
     form = bind(ctx, ServiceForm, obj=service)
     _service_form(ctx, access, form)
-    status = 200
-    if ctx.form is not None:
-        if form.validate():
-            try:
-                saved = svc.save_service(
-                    ctx.db, access, user, settings, form.values(), service, now=ctx.now()
-                )
-            except svc.ServiceError as exc:
-                _field_error(form, exc)
-            else:
-                message = _("Service enregistré.") if service is None else _("Modifications enregistrées.")
-                return ctx.redirect(ctx.url_for("acces_services:service", service_id=saved.id), flash=message)
-        status = 400
+
+    def save() -> Response:
+        saved = svc.save_service(ctx.db, access, user, settings, form.values(), service, now=ctx.now())
+        message = _("Service enregistré.") if service is None else _("Modifications enregistrées.")
+        return ctx.redirect(ctx.url_for("acces_services:service", service_id=saved.id), flash=message)
+
+    outcome = _submit(ctx, form, save)
+    if isinstance(outcome, Response):
+        return outcome
     return ctx.render(
         "acces_services/service_form.html",
-        status_code=status,
+        status_code=outcome,
         **_base(access, "catalogue", form=form, service=service, settings=settings),
     )
 
@@ -347,39 +361,26 @@ def figure_new(ctx: RequestContext) -> Response:
         period=ctx.request.query_params.get("period", "")[:20] or last.code,
     )
     form.service_id.choices = _figure_service_choices(ctx, access)
-    status = 200
     if ctx.form is not None:
         posted = svc.get_service(ctx.db, _form_int(ctx, "service_id"))
         if posted is not None and not access.can_enter_figures(posted):
             raise HTTPException(403)
-        if form.validate():
-            service = svc.get_service(ctx.db, form.service_id.data)
-            try:
-                if service is None:
-                    raise svc.ServiceError(_("Choisissez un service."), "service_id")
-                period = svc.check_period(form.period.data, settings.period_kind, today)
-                svc.add_figure(
-                    ctx.db,
-                    access,
-                    user,
-                    service,
-                    period,
-                    form.users_total.data,
-                    form.users_neighbourhood.data,
-                    "form",
-                )
-            except svc.ServiceError as exc:
-                _field_error(form, exc)
-            else:
-                return ctx.redirect(
-                    ctx.url_for("acces_services:figures"),
-                    flash=_(
-                        "Chiffres de %(period)s enregistrés pour « %(name)s ».",
-                        period=period.code,
-                        name=service.name,
-                    ),
-                )
-        status = 400
+
+    def save() -> Response:
+        service = svc.get_service(ctx.db, form.service_id.data)
+        if service is None:
+            raise svc.ServiceError(_("Choisissez un service."), "service_id")
+        period = svc.check_period(form.period.data, settings.period_kind, today)
+        total, local = form.users_total.data, form.users_neighbourhood.data
+        svc.add_figure(ctx.db, access, user, service, period, total, local, "form")
+        message = _(
+            "Chiffres de %(period)s enregistrés pour « %(name)s ».", period=period.code, name=service.name
+        )
+        return ctx.redirect(ctx.url_for("acces_services:figures"), flash=message)
+
+    outcome = _submit(ctx, form, save)
+    if isinstance(outcome, Response):
+        return outcome
     existing = None
     if form.errors and form.service_id.data and form.period.data:
         try:
@@ -389,7 +390,7 @@ def figure_new(ctx: RequestContext) -> Response:
         existing = svc.find_figure(ctx.db, form.service_id.data, code) if code else None
     return ctx.render(
         "acces_services/figure_form.html",
-        status_code=status,
+        status_code=outcome,
         **_base(
             access,
             "figures",
@@ -412,29 +413,19 @@ def figure_edit(ctx: RequestContext) -> Response:
     if not access.can_enter_figures(figure.service):
         raise HTTPException(403)
     form = bind(ctx, FigureCorrectionForm, obj=figure)
-    status = 200
-    if ctx.form is not None:
-        if form.validate():
-            try:
-                svc.correct_figure(
-                    ctx.db,
-                    access,
-                    user,
-                    figure.service,
-                    figure,
-                    form.users_total.data,
-                    form.users_neighbourhood.data,
-                    "form",
-                )
-            except svc.ServiceError as exc:
-                _field_error(form, exc)
-            else:
-                return ctx.redirect(ctx.url_for("acces_services:figures"), flash=_("Chiffres corrigés."))
-        status = 400
+
+    def save() -> Response:
+        total, local = form.users_total.data, form.users_neighbourhood.data
+        svc.correct_figure(ctx.db, access, user, figure.service, figure, total, local, "form")
+        return ctx.redirect(ctx.url_for("acces_services:figures"), flash=_("Chiffres corrigés."))
+
+    outcome = _submit(ctx, form, save)
+    if isinstance(outcome, Response):
+        return outcome
     history = audit.entries_for(ctx.db, Figure.__tablename__, figure.id, limit=20)
     return ctx.render(
         "acces_services/figure_edit.html",
-        status_code=status,
+        status_code=outcome,
         **_base(access, "figures", form=form, figure=figure, history=history),
     )
 
@@ -726,24 +717,19 @@ def _edit_proposal(ctx: RequestContext, proposal: Proposal | None) -> Response:
             *((m.id, f"{m.title} – {format_date(m.starts_at, 'd MMMM y')}") for m in meetings),
         ]
     )
-    status = 200
-    if ctx.form is not None:
-        if form.validate():
-            try:
-                saved = svc.save_proposal(
-                    ctx.db, space.id, user, form.values(), form.service_ids.data or [], proposal
-                )
-            except svc.ServiceError as exc:
-                _field_error(form, exc)
-            else:
-                return ctx.redirect(
-                    ctx.url_for("acces_services:proposal", proposal_id=saved.id),
-                    flash=_("Proposition enregistrée."),
-                )
-        status = 400
+
+    def save() -> Response:
+        services = form.service_ids.data or []
+        saved = svc.save_proposal(ctx.db, space.id, user, form.values(), services, proposal)
+        url = ctx.url_for("acces_services:proposal", proposal_id=saved.id)
+        return ctx.redirect(url, flash=_("Proposition enregistrée."))
+
+    outcome = _submit(ctx, form, save)
+    if isinstance(outcome, Response):
+        return outcome
     return ctx.render(
         "acces_services/proposal_form.html",
-        status_code=status,
+        status_code=outcome,
         **_base(access, "proposals", form=form, proposal=proposal),
     )
 
@@ -808,20 +794,16 @@ def settings_view(ctx: RequestContext) -> Response:
         raise HTTPException(403)
     current = svc.get_settings(ctx.db, space.id)
     form = bind(ctx, SettingsForm, obj=current)
-    status = 200
-    if ctx.form is not None:
-        if form.validate():
-            try:
-                svc.update_settings(ctx.db, space.id, user, form.values())
-            except svc.ServiceError as exc:
-                _field_error(form, exc)
-            else:
-                return ctx.redirect(
-                    ctx.url_for("acces_services:settings"), flash=_("Paramètres enregistrés.")
-                )
-        status = 400
+
+    def save() -> Response:
+        svc.update_settings(ctx.db, space.id, user, form.values())
+        return ctx.redirect(ctx.url_for("acces_services:settings"), flash=_("Paramètres enregistrés."))
+
+    outcome = _submit(ctx, form, save)
+    if isinstance(outcome, Response):
+        return outcome
     return ctx.render(
-        "acces_services/settings.html", status_code=status, **_base(access, "settings", form=form)
+        "acces_services/settings.html", status_code=outcome, **_base(access, "settings", form=form)
     )
 
 

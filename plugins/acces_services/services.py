@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from core.accounts.permissions import roles_in_space
@@ -30,6 +31,7 @@ from core.spaces.models import Space, SpaceMembership
 from plugins.acces_services import periods
 from plugins.acces_services.models import (
     DEFAULT_SHARE,
+    SERVICE_FIELDS,
     Figure,
     PlatformSettings,
     Proposal,
@@ -334,32 +336,6 @@ def recompute_distances(db: Session, settings: PlatformSettings) -> int:
 # =============================================================================================
 # The catalogue
 # =============================================================================================
-
-SERVICE_FIELDS = (
-    "organisation_id",
-    "name",
-    "category",
-    "description",
-    "public_details",
-    "age_min",
-    "age_max",
-    "address",
-    "postcode",
-    "city",
-    "latitude",
-    "longitude",
-    "opening_hours",
-    "is_free",
-    "price_details",
-    "has_social_pricing",
-    "social_pricing_details",
-    "registration",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "website",
-    "is_published",
-)
 
 
 def search_document(service: Service, organisation: Organisation, tags: Iterable[str]) -> str:
@@ -716,14 +692,15 @@ def add_figure(
     if not access.can_enter_figures(service):
         raise ServiceError(_("Vous ne pouvez pas saisir les chiffres de ce service."), "service_id")
     total, neighbourhood = check_counts(total, neighbourhood)
+    already = ServiceError(
+        _(
+            "Les chiffres de %(period)s sont déjà saisis pour ce service : corrigez-les plutôt.",
+            period=period.code,
+        ),
+        "period",
+    )
     if find_figure(db, service.id, period.code) is not None:
-        raise ServiceError(
-            _(
-                "Les chiffres de %(period)s sont déjà saisis pour ce service : corrigez-les plutôt.",
-                period=period.code,
-            ),
-            "period",
-        )
+        raise already
     figure = Figure(
         service_id=service.id,
         period=period.code,
@@ -734,8 +711,13 @@ def add_figure(
         source=source,
         entered_by_id=actor.id if actor is not None else None,
     )
-    db.add(figure)
-    db.flush()
+    try:
+        # a savepoint: two people entering the same figure at once get the French message
+        with db.begin_nested():
+            db.add(figure)
+            db.flush()
+    except IntegrityError as exc:
+        raise already from exc
     audit.record(
         db,
         actor,

@@ -8,12 +8,15 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from core.audit.models import AuditEntry
 from core.demo import organisation_by_name
+from plugins.acces_services import periods
+from plugins.acces_services import services as svc
 from plugins.acces_services.models import Figure, Service
 from tests.helpers import login, post_form
 from tests.plugins.acces_services.conftest import (
@@ -205,3 +208,20 @@ def test_overlong_and_odd_requests_do_not_break_pages(client: TestClient, db: Se
     assert client.get("/acces_services/services/abc").status_code == 404
     assert client.get("/acces_services/propositions/999999").status_code == 404
     assert client.get("/acces_services/frequentation/999999/correction").status_code == 404
+
+
+def test_a_figure_entered_twice_at_once_gets_the_french_message(
+    db: Session, platform: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = db.get(Service, service_id(db, MEDIATHEQUE))
+    assert service is not None
+    access = svc.Access(space_id=platform, signed_in=True, manage=True)
+    # the other request's insert lands between our check and our insert
+    monkeypatch.setattr(svc, "find_figure", lambda *args: None)
+    with pytest.raises(svc.ServiceError, match="déjà saisis"):
+        svc.add_figure(db, access, None, service, periods.parse_period("2025-T4"), 5, 1, "form")
+    # the savepoint was rolled back: the session goes on
+    assert db.scalar(
+        select(Figure.users_total).where(Figure.service_id == service.id, Figure.period == "2025-T4")
+    )
+    db.rollback()
