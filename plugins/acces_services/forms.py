@@ -30,7 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.i18n import lazy_gettext as _l
 from core.web.forms import REQUIRED, BaseForm, EmailAddress, Phone, WebUrl
-from plugins.acces_services.models import NAME_MAX, SERVICE_FIELDS, SHORT_MAX, TEXT_MAX
+from plugins.acces_services.models import NAME_MAX, SERVICE_FIELDS, SETTINGS_FIELDS, SHORT_MAX, TEXT_MAX
 from plugins.acces_services.vocab import (
     ACCESSIBILITY,
     CATEGORIES,
@@ -277,16 +277,4 @@ class SettingsForm(BaseForm):
 
     def values(self) -> dict[str, Any]:
         """The validated data for :func:`services.update_settings`."""
-        return {
-            name: self[name].data
-            for name in (
-                "neighbourhood_name",
-                "neighbourhood_share",
-                "period_kind",
-                "centre_latitude",
-                "centre_longitude",
-                "near_km",
-                "walk_km",
-                "city_km",
-            )
-        }
+        return {name: self[name].data for name in SETTINGS_FIELDS}

@@ -47,6 +47,18 @@ NAME_MAX = 200
 SHORT_MAX = 300
 TEXT_MAX = 5000
 
+#: the settings the platform's animators change
+SETTINGS_FIELDS: tuple[str, ...] = (
+    "neighbourhood_name",
+    "neighbourhood_share",
+    "period_kind",
+    "centre_latitude",
+    "centre_longitude",
+    "near_km",
+    "walk_km",
+    "city_km",
+)
+
 #: the columns of a service its editors fill in (the services add the distance, tags and search text)
 SERVICE_FIELDS: tuple[str, ...] = (
     "organisation_id",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from starlette.datastructures import UploadFile
@@ -57,6 +57,7 @@ from plugins.acces_services.vocab import (
     label,
 )
 
+T = TypeVar("T")
 PER_PAGE = 20
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -75,6 +76,13 @@ def _require_platform(ctx: RequestContext) -> Space:
     if space is None:
         raise HTTPException(404, detail=_("La plateforme d'accès aux services n'a pas encore été créée."))
     return space
+
+
+def _found(value: T | None) -> T:
+    """The value, or a 404 page."""
+    if value is None:
+        raise HTTPException(404)
+    return value
 
 
 def _access(ctx: RequestContext, space: Space | None) -> svc.Access:
@@ -284,18 +292,14 @@ def service_new(ctx: RequestContext) -> Response:
 @page
 def service_edit(ctx: RequestContext) -> Response:
     """Edit a service (animators: any; providers: their organisations' only, 403 otherwise)."""
-    service = svc.get_service(ctx.db, _int_param(ctx, "service_id"))
-    if service is None:
-        raise HTTPException(404)
+    service = _found(svc.get_service(ctx.db, _int_param(ctx, "service_id")))
     return _edit_service(ctx, service)
 
 
 @page
 def service_archive(ctx: RequestContext) -> Response:
     """Take a service out of the catalogue, or bring it back (POST)."""
-    service = svc.get_service(ctx.db, _int_param(ctx, "service_id"))
-    if service is None:
-        raise HTTPException(404)
+    service = _found(svc.get_service(ctx.db, _int_param(ctx, "service_id")))
     user = ctx.require_user()
     access = _access(ctx, _platform(ctx))
     if not access.can_edit_service(service):
@@ -405,9 +409,7 @@ def figure_new(ctx: RequestContext) -> Response:
 @page
 def figure_edit(ctx: RequestContext) -> Response:
     """Correct a figure; the previous values stay in the audit log (shown here)."""
-    figure = svc.get_figure(ctx.db, _int_param(ctx, "figure_id"))
-    if figure is None:
-        raise HTTPException(404)
+    figure = _found(svc.get_figure(ctx.db, _int_param(ctx, "figure_id")))
     _space, access = _figures_access(ctx)
     user = ctx.require_user()
     if not access.can_enter_figures(figure.service):
@@ -743,18 +745,14 @@ def proposal_new(ctx: RequestContext) -> Response:
 @page
 def proposal_edit(ctx: RequestContext) -> Response:
     """Edit a proposal (animators)."""
-    proposal = svc.get_proposal(ctx.db, _int_param(ctx, "proposal_id"))
-    if proposal is None:
-        raise HTTPException(404)
+    proposal = _found(svc.get_proposal(ctx.db, _int_param(ctx, "proposal_id")))
     return _edit_proposal(ctx, proposal)
 
 
 @page
 def proposal_status(ctx: RequestContext) -> Response:
     """Change a proposal's status, with the officials' answer (POST, animators); audited."""
-    proposal = svc.get_proposal(ctx.db, _int_param(ctx, "proposal_id"))
-    if proposal is None:
-        raise HTTPException(404)
+    proposal = _found(svc.get_proposal(ctx.db, _int_param(ctx, "proposal_id")))
     space = _require_platform(ctx)
     user = ctx.require_user()
     access = _access(ctx, space)

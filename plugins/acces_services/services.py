@@ -32,6 +32,7 @@ from plugins.acces_services import periods
 from plugins.acces_services.models import (
     DEFAULT_SHARE,
     SERVICE_FIELDS,
+    SETTINGS_FIELDS,
     Figure,
     PlatformSettings,
     Proposal,
@@ -107,18 +108,6 @@ def default_settings(space_id: int) -> PlatformSettings:
 def get_settings(db: Session, space_id: int) -> PlatformSettings:
     """The platform's settings (defaults when never saved)."""
     return db.get(PlatformSettings, space_id) or default_settings(space_id)
-
-
-SETTINGS_FIELDS = (
-    "neighbourhood_name",
-    "neighbourhood_share",
-    "period_kind",
-    "centre_latitude",
-    "centre_longitude",
-    "near_km",
-    "walk_km",
-    "city_km",
-)
 
 
 def update_settings(db: Session, space_id: int, actor: User, values: dict[str, Any]) -> PlatformSettings:
