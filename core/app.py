@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 import core.models  # noqa: F401 - every core table in Base.metadata
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, utcnow
-from core.declarations import MeetingKind, Permission, SpaceKind, SpaceRole
+from core.declarations import Registry
 from core.plugins import Hooks, PluginError, make_plugin_manager
 from core.web import errors
 from core.web.context import LoginRequired
@@ -40,27 +40,6 @@ from core.web.templating import make_environment
 
 CORE_DIR = Path(__file__).resolve().parent
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Registry:
-    """What the plugins declared at build time, indexed by name."""
-
-    space_kinds: dict[str, SpaceKind]
-    space_roles: dict[str, SpaceRole]
-    permissions: dict[str, Permission]
-    meeting_kinds: dict[str, MeetingKind]
-    reminder_rules: dict[str, Any]
-
-    @classmethod
-    def from_hooks(cls, hooks: Hooks) -> Registry:
-        return cls(
-            space_kinds={k.name: k for k in hooks.space_kinds()},
-            space_roles={r.name: r for r in hooks.space_roles()},
-            permissions={p.name: p for p in hooks.permissions()},
-            meeting_kinds={k.name: k for k in hooks.meeting_kinds()},
-            reminder_rules={r.name: r for r in hooks.reminder_rules()},
-        )
 
 
 @dataclass
@@ -162,7 +141,8 @@ def create_app(
         routes.append(Mount(f"/{name}", routes=plugin_routes, name=name))
     for name, directory in plugin_dirs.items():
         if (directory / "static").is_dir():
-            routes.append(Mount(f"/static/{name}", StaticFiles(directory=directory / "static"), name=f"static-{name}"))
+            static = StaticFiles(directory=directory / "static")
+            routes.append(Mount(f"/static/{name}", static, name=f"static-{name}"))
     routes.append(Mount("/static", StaticFiles(directory=CORE_DIR / "static"), name="static"))
 
     @asynccontextmanager

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from markupsafe import Markup
 
 if TYPE_CHECKING:
+    from core.plugins import Hooks
+
+if TYPE_CHECKING:
     from babel.support import LazyProxy
 
 #: a user-facing text: a string, or a lazy translation (``_l("…")``) evaluated when shown
@@ -103,3 +106,24 @@ def check_namespaced(names: list[str], owner: str) -> None:
         prefix, _, rest = name.partition(".")
         if prefix != owner or not rest:
             raise ValueError(f"{name!r} declared by {owner!r} must be named '{owner}.<name>'")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What the plugins declared at build time, indexed by name."""
+
+    space_kinds: dict[str, SpaceKind]
+    space_roles: dict[str, SpaceRole]
+    permissions: dict[str, Permission]
+    meeting_kinds: dict[str, MeetingKind]
+    reminder_rules: dict[str, Any]
+
+    @classmethod
+    def from_hooks(cls, hooks: Hooks) -> Registry:
+        return cls(
+            space_kinds={k.name: k for k in hooks.space_kinds()},
+            space_roles={r.name: r for r in hooks.space_roles()},
+            permissions={p.name: p for p in hooks.permissions()},
+            meeting_kinds={k.name: k for k in hooks.meeting_kinds()},
+            reminder_rules={r.name: r for r in hooks.reminder_rules()},
+        )

@@ -61,7 +61,16 @@ PUBLIC_CORE_MODULES: frozenset[str] = frozenset(
         "core.calendar.ics",
         "core.calendar.visibility",
         "core.directory.vocab",
+        "core.directory.normalise",
+        "core.directory.search",
+        "core.pagination",
+        "core.calendar.invitations",
+        "core.calendar.rsvp",
+        "core.calendar.series",
+        "core.calendar.timeparse",
         "core.reminders.rules",
+        "core.reminders.outbox",
+        "core.reminders.runtime",
     }
 )
 PUBLIC_CORE_SUFFIXES: tuple[str, ...] = (".models", ".services")

@@ -20,7 +20,7 @@ from core.spaces.models import ANIMATOR, MEMBER, Space, SpaceMembership
 
 if TYPE_CHECKING:
     from core.accounts.models import User
-    from core.app import Registry
+    from core.declarations import Registry
     from core.declarations import Permission
 
 

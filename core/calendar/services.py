@@ -42,7 +42,7 @@ from core.web.forms import normalise_url
 
 if TYPE_CHECKING:
     from core.accounts.models import User
-    from core.app import Registry
+    from core.declarations import Registry
 
 #: longest meeting accepted; it also bounds the calendar's overlap queries to an index range
 MAX_DURATION = timedelta(days=31)

@@ -25,7 +25,7 @@ from core.spaces.models import Space
 
 if TYPE_CHECKING:
     from core.accounts.models import User
-    from core.app import Registry
+    from core.declarations import Registry
 
 MAX_LIST_DAYS = 366
 LIST_PAGE_SIZE = 100

@@ -17,7 +17,7 @@ config = context.config
 target_metadata = Base.metadata
 
 # objects created by raw DDL (full-text indexes) that the models do not describe
-IGNORED_PREFIXES = ("organisation_fts", "contact_fts")
+IGNORED_PREFIXES = ("organisation_fts", "contact_fts", "acces_services_service_fts")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

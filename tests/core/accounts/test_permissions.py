@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from core.accounts import permissions
 from core.accounts.models import User
-from core.app import Registry
+from core.declarations import Registry
 from core.corehooks import MEETING_MANAGE, SPACE_MANAGE, SPACE_VIEW
 from core.directory.models import Contact
 from core.spaces.models import ANIMATOR, MEMBER, Space

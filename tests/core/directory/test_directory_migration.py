@@ -79,11 +79,14 @@ def test_upgrade_backfills_and_indexes_existing_rows_and_goes_back(
     command.downgrade(cfg, f"{REVISION}-1")
     with blank_engine.connect() as conn:
         if blank_engine.dialect.name == "sqlite":
-            left = conn.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '%fts%'")).all()
+            left = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE name LIKE 'organisation_fts%' OR name LIKE 'contact_fts%'")
+            ).all()
         else:
             left = conn.execute(
                 text(
-                    "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_fts_%' UNION "
+                    "SELECT indexname FROM pg_indexes WHERE indexname IN "
+                    "('ix_fts_organisations_search_doc', 'ix_fts_contacts_search_doc') UNION "
                     "SELECT proname FROM pg_proc WHERE proname = 'reseau_unaccent'"
                 )
             ).all()

@@ -271,13 +271,13 @@ def test_import_check_catches_other_plugins_and_private_core_modules() -> None:
         "from core.spaces import services\nfrom core.spaces.models import Space\n"
         "from . import services as own\nfrom .models import Thing\nimport core.i18n\n",
         "routes.py": "from core.web.context import page\nfrom core.web.middleware import origin_of\n"
-        "from core.app import Registry\nfrom plugins.club_economie import services\n"
+        "from core.app import AppState\nfrom plugins.club_economie import services\n"
         "from ..club_economie.models import Offer\nfrom core.spaces import routes\n",
         "sub/deep.py": "from .. import services\nfrom ...club_economie import hooks\nimport plugins\n",
     }
     assert import_problems("tiers", files) == [
         "plugins/tiers/routes.py:2: imports 'core.web.middleware' (origin_of), not a public core module",
-        "plugins/tiers/routes.py:3: imports 'core.app' (Registry), not a public core module",
+        "plugins/tiers/routes.py:3: imports 'core.app' (AppState), not a public core module",
         "plugins/tiers/routes.py:4: imports 'plugins.club_economie': plugins never import each other",
         "plugins/tiers/routes.py:5: imports 'plugins.club_economie.models': plugins never import each other",
         "plugins/tiers/routes.py:6: imports 'core.spaces' (routes), not a public core module",

@@ -125,7 +125,7 @@ def test_hook_register_space_roles_can_be_given(make_app: Any, db: Session) -> N
         def reseau_register_space_roles(self) -> list[SpaceRole]:
             return [SpaceRole("sample.referent", "Référent·e échantillon")]
 
-    app = make_app(plugin_manager=plugin_manager_with(sample=Sample()))
+    app = make_app(plugin_manager=plugin_manager_with((), sample=Sample()))
     assert list(app.state.reseau.registry.space_roles) == ["core.animator", "core.member", "sample.referent"]
     _load_demo(app)
     julien = contact_by_email(db, "julien.roux@example.org")

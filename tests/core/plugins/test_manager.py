@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 import core.corehooks
 from core import hookimpl
-from core.app import Registry, create_app
+from core.app import create_app
+from core.declarations import Registry
 from core.config import BUILTIN_PLUGINS, Settings, load_settings
 from core.declarations import CliCommand, NavItem, Panel, SpaceKind
 from core.plugins import Hooks, PluginError, make_plugin_manager

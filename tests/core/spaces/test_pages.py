@@ -305,6 +305,9 @@ def test_state_changes_refuse_get(client: TestClient) -> None:
 
 
 def test_delete_a_space_created_by_mistake(client: TestClient, db: Session) -> None:
+    team = space(db, "equipe-projet")
+    assert team is not None
+    team_id = team.id
     login(client, "camille.martin@example.org")
     confirm = client.get(f"{TEAM}/supprimer")
     assert "Supprimer définitivement" in text(confirm)
@@ -312,7 +315,8 @@ def test_delete_a_space_created_by_mistake(client: TestClient, db: Session) -> N
     assert response.status_code == 200
     assert "L'espace « Équipe projet du Contrat de ville » a été supprimé." in text(response)
     assert space(db, "equipe-projet") is None
-    assert db.scalar(select(func.count()).select_from(SpaceMembership)) == 0
+    memberships = select(func.count()).select_from(SpaceMembership).where(SpaceMembership.space_id == team_id)
+    assert db.scalar(memberships) == 0
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "spaces.space.deleted")).one()
     assert entry.summary == "Équipe projet du Contrat de ville (equipe-projet)"
 
@@ -378,7 +382,10 @@ def test_animator_finds_a_contact_without_javascript_and_adds_them(client: TestC
     assert str(response.url).endswith("/espaces/equipe-projet/membres")
     assert "Léa Nguyen a été ajouté·e : Membre." in text(response)
     db.rollback()  # a fresh snapshot: see what the app committed
-    row = db.scalars(select(SpaceMembership).where(SpaceMembership.contact_id == lea.id)).one()
+    team = space(db, "equipe-projet")
+    assert team is not None
+    in_team = (SpaceMembership.contact_id == lea.id, SpaceMembership.space_id == team.id)
+    row = db.scalars(select(SpaceMembership).where(*in_team)).one()
     assert row.role == MEMBER
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "spaces.membership.added")).one()
     assert entry.actor == "nadia.benali@example.org" and entry.summary == "Léa Nguyen : core.member"
@@ -387,7 +394,7 @@ def test_animator_finds_a_contact_without_javascript_and_adds_them(client: TestC
     assert "Léa Nguyen avait déjà ce rôle : Membre." in text(again)
     assert (
         db.scalar(
-            select(func.count()).select_from(SpaceMembership).where(SpaceMembership.contact_id == lea.id)
+            select(func.count()).select_from(SpaceMembership).where(*in_team)
         )
         == 1
     )
@@ -463,7 +470,13 @@ def test_short_and_empty_searches(client: TestClient) -> None:
 def test_remove_a_membership(client: TestClient, db: Session) -> None:
     isabelle = contact_by_email(db, "isabelle.moreau@example.org")
     assert isabelle is not None
-    row_id = db.scalars(select(SpaceMembership.id).where(SpaceMembership.contact_id == isabelle.id)).one()
+    team = space(db, "equipe-projet")
+    assert team is not None
+    row_id = db.scalars(
+        select(SpaceMembership.id).where(
+            SpaceMembership.contact_id == isabelle.id, SpaceMembership.space_id == team.id
+        )
+    ).one()
     login(client, "nadia.benali@example.org")
     page = client.get(f"{TEAM}/membres").text
     assert 'Retirer<span class="visually-hidden"> Isabelle Moreau (Membre)</span>' in page
