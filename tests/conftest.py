@@ -27,6 +27,7 @@ from core.app import create_app
 from core.config import BUILTIN_PLUGINS, Settings
 from core.db import Base, make_engine, make_session_factory
 from tests.helpers import FrozenClock
+from tests.smtp import SmtpSink
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
@@ -205,3 +206,11 @@ def demo(app: Starlette) -> Starlette:
     with transaction(state.session_factory) as session:
         demo_data.load(session, state.hooks)
     return app
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback collecting what the app sends (``make_app(smtp_url=smtp_sink.url)``)."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
