@@ -255,12 +255,9 @@ def paris_to_utc(day: date, at: time) -> datetime:
     A time that happens twice (last Sunday of October) is the first one; a time that does not
     exist (last Sunday of March, 02:00–03:00) is moved forward by the gap, as calendar apps do.
     """
-    local = datetime.combine(day, at).replace(tzinfo=PARIS, fold=0)
-    utc = local.astimezone(UTC)
-    if utc.astimezone(PARIS).replace(tzinfo=None) != local.replace(tzinfo=None):
-        # inside the spring-forward gap: zoneinfo used the offset before the change
-        utc = local.replace(fold=1).astimezone(UTC)
-    return utc
+    # PEP 495, fold=0: an ambiguous time takes the first offset; a time in the gap is read with
+    # the offset before the change, which lands after the gap (02:30 -> 03:30 CEST)
+    return datetime.combine(day, at).replace(tzinfo=PARIS, fold=0).astimezone(UTC)
 
 
 def paris_date(instant: datetime) -> date:

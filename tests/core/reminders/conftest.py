@@ -110,11 +110,11 @@ class World:
         self.db.flush()
 
     def outbox(self, rule: str | None = None) -> list[OutboxMessage]:
-        self.db.expire_all()
+        self.db.commit()  # a fresh snapshot: the app wrote from other connections
         stmt = select(OutboxMessage).order_by(OutboxMessage.id)
         if rule:
             stmt = stmt.where(OutboxMessage.rule == rule)
-        return list(self.db.scalars(stmt))
+        return list(self.db.scalars(stmt.execution_options(populate_existing=True)))
 
     def commit(self) -> None:
         self.db.commit()
