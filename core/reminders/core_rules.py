@@ -23,7 +23,7 @@ from core.calendar.ics import meeting_event, new_calendar
 from core.calendar.models import ActionItem, AgendaItem, Invitation, Meeting, Minutes
 from core.directory.models import Contact
 from core.i18n import lazy_gettext as _l
-from core.reminders.mail import one_line
+from core.reminders.mail import address, one_line
 from core.reminders.models import (
     DIGEST_DAILY,
     DIGEST_WEEKLY,
@@ -77,7 +77,14 @@ def contact_recipient(contact: Contact) -> Recipient:
 
 
 def _reachable(contact: Contact | None) -> bool:
-    return contact is not None and bool(contact.email.strip()) and contact.anonymised_at is None
+    """A contact we can write to: an address that is one plain address, not anonymised."""
+    if contact is None or contact.anonymised_at is not None or not contact.email.strip():
+        return False
+    try:
+        address(contact.email)
+    except ValueError:
+        return False
+    return True
 
 
 def _stamp(moment: datetime) -> str:
