@@ -108,7 +108,6 @@ def build_message(
     msg["To"] = address(to_email, to_name)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
-    msg["Content-Language"] = language
     # RFC 3834: an automatic message; Outlook: no out-of-office replies to it
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
@@ -129,6 +128,8 @@ def build_message(
             # the same invitation as a file, for clients that ignore the inline part
             main, sub = "application", "ics"
         msg.add_attachment(item.content, maintype=main, subtype=sub, filename=item.filename)
+    # after the body: making the message multipart moves Content-* headers into the first part
+    msg["Content-Language"] = language
     return msg
 
 

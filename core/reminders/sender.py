@@ -260,8 +260,11 @@ def unsubscribe_url(state: AppState, email: str, rule: str) -> str:
     return base + str(router.url_path_for("reminders:unsubscribe", token=token))
 
 
-def render_row(state: AppState, row: OutboxMessage, db: Session | None = None) -> tuple[mail.Rendered, list[tuple[int, mail.Rendered]]]:
-    """Render a row (a digest renders the reminders it folds first, and lists them)."""
+def render_row(
+    state: AppState, row: OutboxMessage, db: Session | None = None
+) -> tuple[mail.Rendered, list[tuple[int, mail.Rendered]], str]:
+    """Render a row (a digest renders the reminders it folds first, and lists them); also
+    return the unsubscribe link the message carries (``""`` for mandatory mail)."""
     env = mail.email_environment(state.templates)
     context = template_context(state, row)
     items: list[tuple[int, mail.Rendered]] = []
@@ -274,7 +277,7 @@ def render_row(state: AppState, row: OutboxMessage, db: Session | None = None) -
         for item in folded:
             items.append((item.id, mail.render(env, item.template, template_context(state, item), row.language)))
         context["items"] = [{"subject": r.subject, "text": r.text} for _, r in items]
-    return mail.render(env, row.template, context, row.language), items
+    return mail.render(env, row.template, context, row.language), items, str(context["unsubscribe_url"])
 
 
 def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared]:
@@ -293,7 +296,7 @@ def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared
                 message_id=row.message_id or message_id_for(row.key, settings.mail_from),
             )
             try:
-                item.rendered, item.items = render_row(state, row, db)
+                item.rendered, item.items, unsubscribe = render_row(state, row, db)
                 message = mail.build_message(
                     settings,
                     to_email=row.recipient_email,
@@ -303,7 +306,7 @@ def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared
                     language=row.language,
                     date=now,
                     attachments=decode_attachments(row.attachments or []),
-                    unsubscribe_url=template_context(state, row)["unsubscribe_url"],  # type: ignore[arg-type]
+                    unsubscribe_url=unsubscribe,
                 )
                 item.data = mail.as_bytes(message)
             except Exception as exc:  # a broken template or address: permanent, shown to admins

@@ -132,13 +132,12 @@ def _resolve(
         ):
             refused[email].add(name)
         if users:
-            modes = dict(
-                db.execute(
-                    select(ReminderUserSettings.user_id, ReminderUserSettings.digest).where(
-                        ReminderUserSettings.user_id.in_(by_id)
-                    )
+            rows = db.execute(
+                select(ReminderUserSettings.user_id, ReminderUserSettings.digest).where(
+                    ReminderUserSettings.user_id.in_(by_id)
                 )
             )
+            modes = {user_id: digest for user_id, digest in rows}
 
     resolved = []
     for due in dues:

@@ -43,9 +43,11 @@ class World:
         self.db.flush()
         return contact
 
-    def user(self, contact: Contact, *, language: str = "fr", admin: bool = False) -> User:
+    def user(self, contact: Contact, *, language: str = "fr", admin: bool = False, password: str | None = None) -> User:
+        from core.accounts.passwords import hash_password
+
         user = User(email=contact.email, display_name=contact.full_name, contact_id=contact.id, language=language,
-                    is_admin=admin, password_hash=None)
+                    is_admin=admin, password_hash=hash_password(password) if password else None)
         self.db.add(user)
         self.db.flush()
         return user
