@@ -69,7 +69,7 @@ def outbox(ctx: RequestContext) -> Response:
         transport = config.describe() if config else ctx._("fichiers .eml dans %(dir)s", dir=str(ctx.state.settings.data_dir / "mail"))
     except ValueError as exc:
         transport = str(exc)
-    errors = {k: v for k, v in {"du": since_error, "au": until_error}.items() if v}
+    errors = {"du": since_error, "au": until_error}
     raw_filters = {
         "statut": filters.status, "regle": filters.rule, "destinataire": filters.recipient,
         "du": query.get("du", ""), "au": query.get("au", ""),
@@ -80,7 +80,7 @@ def outbox(ctx: RequestContext) -> Response:
 
     return ctx.render(
         "reminders/outbox.html",
-        status_code=400 if errors else 200,
+        status_code=400 if any(errors.values()) else 200,
         page=result,
         counts=services.status_counts(ctx.db),
         statuses=STATUSES,
@@ -160,7 +160,7 @@ def _rule_rows(ctx: RequestContext, errors: dict[str, dict[str, str]], typed: di
             "enabled": typed.get(name, {}).get("enabled", "1" if timing.enabled else "") == "1",
             "default": format_offsets(rule.default_timing.offsets),
             "default_time": rule.default_timing.send_time.strftime("%H:%M"),
-            "errors": errors.get(name, {}),
+            "errors": {"offsets": "", "send_time": "", **errors.get(name, {})},
         })
     return rows
 
