@@ -81,8 +81,11 @@ class Jobs:
     running: set[asyncio.Task[Any]]
 
     async def sweep_job(self) -> SweepReport:
-        """The sweep, in a thread (it is synchronous database work)."""
-        return await self._tracked(asyncio.to_thread(sweep, self.state))
+        """The sweep, in a thread (synchronous database work); wakes the sender when it queued mail."""
+        report: SweepReport | None = await self._tracked(asyncio.to_thread(sweep, self.state))
+        if report is not None and report.total:
+            send_soon(self.state)
+        return report  # type: ignore[return-value]
 
     async def send_job(self) -> SendReport:
         """The sender, on the event loop (network I/O; database work in threads)."""
