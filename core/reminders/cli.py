@@ -62,7 +62,12 @@ def reminders() -> None:
 
 
 @reminders.command("run")
-@click.option("--at", "at", default=None, help="instant, e.g. 2026-06-15T08:00 (Paris) or ISO with offset; now by default")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="instant, e.g. 2026-06-15T08:00 (Paris) or ISO with offset; now by default",
+)
 @click.pass_context
 def run(click_ctx: click.Context, at: str | None) -> None:
     """One sweep then one send run, at ``--at`` (for operators and tests)."""
@@ -78,7 +83,8 @@ def run(click_ctx: click.Context, at: str | None) -> None:
     for name, error in swept.errors.items():
         click.echo(f"  règle {name} en erreur : {error}", err=True)
     click.echo(
-        f"Envoi : {sent.sent} envoyé(s), {sent.retried} à réessayer, {sent.failed} en échec, {sent.expired} expiré(s)."
+        f"Envoi : {sent.sent} envoyé(s), {sent.retried} à réessayer, "
+        f"{sent.failed} en échec, {sent.expired} expiré(s)."
     )
     if swept.errors:
         raise SystemExit(1)
@@ -98,7 +104,8 @@ def rules(click_ctx: click.Context) -> None:
             for name, rule in state.registry.reminder_rules.items():
                 timing = effective_timing(rule, db.get(ReminderRuleState, name))
                 status = "actif" if timing.enabled else "désactivé"
-                click.echo(f"{name:40} {status:10} {format_offsets(timing.offsets) or '–':20} {timing.send_time:%H:%M}")
+                offsets = format_offsets(timing.offsets) or "–"
+                click.echo(f"{name:40} {status:10} {offsets:20} {timing.send_time:%H:%M}")
     finally:
         state.engine.dispose()
 

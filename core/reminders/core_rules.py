@@ -91,7 +91,9 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%MZ")
 
 
-def meeting_context(run: RuleRun, meeting: Meeting, space: Space, agenda: Iterable[AgendaItem] = ()) -> dict[str, Any]:
+def meeting_context(
+    run: RuleRun, meeting: Meeting, space: Space, agenda: Iterable[AgendaItem] = ()
+) -> dict[str, Any]:
     """What every meeting email shows: title, times, place, online link, space, link back, agenda."""
     return {
         "meeting": {
@@ -111,7 +113,9 @@ def meeting_context(run: RuleRun, meeting: Meeting, space: Space, agenda: Iterab
     }
 
 
-def itip(run: RuleRun, meeting: Meeting, space: Space, contact: Contact, partstat: str, method: str) -> Attachment:
+def itip(
+    run: RuleRun, meeting: Meeting, space: Space, contact: Contact, partstat: str, method: str
+) -> Attachment:
     """The meeting as an iTIP message for one attendee (RFC 5546): same UID, current SEQUENCE,
     ORGANIZER the hub's address, the recipient as the only ATTENDEE (no one else's address)."""
     calendar = new_calendar(method=method)
@@ -156,11 +160,17 @@ def _meetings(db: Session, ids: Iterable[int], *conditions: Any) -> list[tuple[M
     ids = set(ids)
     if not ids:
         return []
-    stmt = select(Meeting, Space).join(Space, Space.id == Meeting.space_id).where(Meeting.id.in_(ids), *conditions)
+    stmt = (
+        select(Meeting, Space)
+        .join(Space, Space.id == Meeting.space_id)
+        .where(Meeting.id.in_(ids), *conditions)
+    )
     return [(m, s) for m, s in db.execute(stmt)]
 
 
-def _invitations(db: Session, meeting_ids: Iterable[int], *conditions: Any) -> dict[int, list[tuple[Invitation, Contact]]]:
+def _invitations(
+    db: Session, meeting_ids: Iterable[int], *conditions: Any
+) -> dict[int, list[tuple[Invitation, Contact]]]:
     """Invitations (with their contact) of these meetings, by meeting, reachable contacts only."""
     ids = set(meeting_ids)
     found: dict[int, list[tuple[Invitation, Contact]]] = defaultdict(list)
@@ -182,7 +192,11 @@ def _agenda(db: Session, meeting_ids: Iterable[int]) -> dict[int, list[AgendaIte
     ids = set(meeting_ids)
     found: dict[int, list[AgendaItem]] = defaultdict(list)
     if ids:
-        stmt = select(AgendaItem).where(AgendaItem.meeting_id.in_(ids)).order_by(AgendaItem.meeting_id, AgendaItem.position)
+        stmt = (
+            select(AgendaItem)
+            .where(AgendaItem.meeting_id.in_(ids))
+            .order_by(AgendaItem.meeting_id, AgendaItem.position)
+        )
         for item in db.scalars(stmt):
             found[item.meeting_id].append(item)
     return found
@@ -210,7 +224,14 @@ def sent_sequences(db: Session, meeting_ids: Iterable[int]) -> dict[int, int]:
 
 
 def _invitation_due(
-    run: RuleRun, meeting: Meeting, space: Space, invitation: Invitation, contact: Contact, *, update: bool, at: datetime
+    run: RuleRun,
+    meeting: Meeting,
+    space: Space,
+    invitation: Invitation,
+    contact: Contact,
+    *,
+    update: bool,
+    at: datetime,
 ) -> Due:
     rule = MEETING_UPDATE if update else INVITATION
     context = meeting_context(run, meeting, space, run_agenda(run, meeting.id))
@@ -225,7 +246,9 @@ def _invitation_due(
         expires_at=meeting.starts_at,
         meeting_id=meeting.id,
         space_id=space.id,
-        attachments=(itip(run, meeting, space, contact, _PARTSTAT.get(invitation.response, "NEEDS-ACTION"), "REQUEST"),),
+        attachments=(
+            itip(run, meeting, space, contact, _PARTSTAT.get(invitation.response, "NEEDS-ACTION"), "REQUEST"),
+        ),
     )
 
 
@@ -270,16 +293,22 @@ def collect_invitations(run: RuleRun) -> Iterator[Due]:
             if invitation.id in sent:
                 continue
             if invitation.invited_at > run.since:
-                yield _invitation_due(run, meeting, space, invitation, contact, update=False, at=invitation.invited_at)
+                yield _invitation_due(
+                    run, meeting, space, invitation, contact, update=False, at=invitation.invited_at
+                )
             elif meeting.id in changed:
-                yield _invitation_due(run, meeting, space, invitation, contact, update=False, at=meeting.updated_at)
+                yield _invitation_due(
+                    run, meeting, space, invitation, contact, update=False, at=meeting.updated_at
+                )
 
 
 def collect_updates(run: RuleRun) -> Iterator[Due]:
     """Invitees who were sent an older SEQUENCE of a changed meeting get the new one."""
     db = run.db
     changed = set(db.scalars(select(Meeting.id).where(Meeting.updated_at > run.since)))
-    pairs = _meetings(db, changed, Meeting.status == cal.SCHEDULED, Meeting.starts_at > run.now, Meeting.sequence > 0)
+    pairs = _meetings(
+        db, changed, Meeting.status == cal.SCHEDULED, Meeting.starts_at > run.now, Meeting.sequence > 0
+    )
     ids = [m.id for m, _ in pairs]
     invitations = _invitations(db, ids, Invitation.response != cal.DECLINED)
     sent = sent_sequences(db, ids)
@@ -287,7 +316,9 @@ def collect_updates(run: RuleRun) -> Iterator[Due]:
     for meeting, space in pairs:
         for invitation, contact in invitations.get(meeting.id, []):
             if invitation.id in sent and sent[invitation.id] < meeting.sequence:
-                yield _invitation_due(run, meeting, space, invitation, contact, update=True, at=meeting.updated_at)
+                yield _invitation_due(
+                    run, meeting, space, invitation, contact, update=True, at=meeting.updated_at
+                )
 
 
 def collect_cancellations(run: RuleRun) -> Iterator[Due]:
@@ -448,7 +479,10 @@ def collect_overdue_actions(run: RuleRun) -> Iterator[Due]:
             .join(Contact, Contact.id == ActionItem.owner_contact_id)
             .join(Meeting, Meeting.id == ActionItem.meeting_id)
             .join(Space, Space.id == ActionItem.space_id)
-            .where(ActionItem.status == cal.OPEN, and_(ActionItem.due_on >= days[0], ActionItem.due_on <= days[1]))
+            .where(
+                ActionItem.status == cal.OPEN,
+                and_(ActionItem.due_on >= days[0], ActionItem.due_on <= days[1]),
+            )
         )
         for item, contact, meeting, space in run.db.execute(stmt):
             if item.due_on is None or not _reachable(contact):
@@ -506,7 +540,10 @@ def collect_digests(run: RuleRun) -> Iterator[Due]:
             yield Due(
                 key=key,
                 recipient=Recipient(
-                    email=first.recipient_email, name=first.recipient_name, language=first.language, user_id=user_id
+                    email=first.recipient_email,
+                    name=first.recipient_name,
+                    language=first.language,
+                    user_id=user_id,
                 ),
                 template="emails/digest",
                 context={"weekly": weekly, "day": day, "count": len(items)},
@@ -527,44 +564,77 @@ def core_rules() -> list[ReminderRule]:
     """The core's rules, in the order admins see them."""
     return [
         ReminderRule(
-            INVITATION, _l("Invitation à une réunion"), collect_invitations,
-            description=_l("Envoyée dès qu'une personne est invitée, avec l'invitation de calendrier et les liens de réponse."),
-            audience=_l("Chaque personne invitée"), opt_out_allowed=False,
+            INVITATION,
+            _l("Invitation à une réunion"),
+            collect_invitations,
+            description=_l(
+                "Envoyée dès qu'une personne est invitée, avec l'invitation de calendrier "
+                "et les liens de réponse."
+            ),
+            audience=_l("Chaque personne invitée"),
+            opt_out_allowed=False,
         ),
         ReminderRule(
-            MEETING_UPDATE, _l("Réunion modifiée"), collect_updates,
-            description=_l("Envoyée quand la date, l'heure ou le lieu d'une réunion change ; l'agenda des invités est mis à jour."),
-            audience=_l("Les invités qui n'ont pas décliné"), opt_out_allowed=False,
+            MEETING_UPDATE,
+            _l("Réunion modifiée"),
+            collect_updates,
+            description=_l(
+                "Envoyée quand la date, l'heure ou le lieu d'une réunion change ; "
+                "l'agenda des invités est mis à jour."
+            ),
+            audience=_l("Les invités qui n'ont pas décliné"),
+            opt_out_allowed=False,
         ),
         ReminderRule(
-            MEETING_CANCELLED, _l("Réunion annulée"), collect_cancellations,
+            MEETING_CANCELLED,
+            _l("Réunion annulée"),
+            collect_cancellations,
             description=_l("Envoyée quand une réunion est annulée ; elle disparaît de l'agenda des invités."),
-            audience=_l("Les invités qui n'ont pas décliné"), opt_out_allowed=False,
+            audience=_l("Les invités qui n'ont pas décliné"),
+            opt_out_allowed=False,
         ),
         ReminderRule(
-            UNANSWERED, _l("Relance des invités sans réponse"), collect_unanswered,
+            UNANSWERED,
+            _l("Relance des invités sans réponse"),
+            collect_unanswered,
             description=_l("Rappelle l'invitation aux personnes qui n'ont pas encore répondu."),
-            audience=_l("Les invités sans réponse"), default_timing=Timing.of("J-7"),
+            audience=_l("Les invités sans réponse"),
+            default_timing=Timing.of("J-7"),
         ),
         ReminderRule(
-            ACCEPTED, _l("Rappel de la réunion"), collect_accepted,
+            ACCEPTED,
+            _l("Rappel de la réunion"),
+            collect_accepted,
             description=_l("Rappelle la date, le lieu, le lien de visioconférence et l'ordre du jour."),
-            audience=_l("Les invités qui ont accepté"), default_timing=Timing.of("J-1"),
+            audience=_l("Les invités qui ont accepté"),
+            default_timing=Timing.of("J-1"),
         ),
         ReminderRule(
-            MINUTES_MISSING, _l("Compte rendu manquant"), collect_minutes_missing,
+            MINUTES_MISSING,
+            _l("Compte rendu manquant"),
+            collect_minutes_missing,
             description=_l("Rappelle d'écrire le compte rendu d'une réunion qui n'en a pas encore."),
-            audience=_l("Les animateurs de l'espace"), default_timing=Timing.of("J+3", "J+7"),
+            audience=_l("Les animateurs de l'espace"),
+            default_timing=Timing.of("J+3", "J+7"),
         ),
         ReminderRule(
-            ACTION_OVERDUE, _l("Action en retard"), collect_overdue_actions,
+            ACTION_OVERDUE,
+            _l("Action en retard"),
+            collect_overdue_actions,
             description=_l("Signale une action décidée en réunion dont l'échéance est dépassée."),
-            audience=_l("La personne responsable de l'action"), default_timing=Timing.of("J+1"),
+            audience=_l("La personne responsable de l'action"),
+            default_timing=Timing.of("J+1"),
         ),
         ReminderRule(
-            DIGEST, _l("Récapitulatif"), collect_digests,
-            description=_l("Regroupe les rappels des personnes qui ont choisi un récapitulatif quotidien ou hebdomadaire (le lundi)."),
-            audience=_l("Les personnes qui ont choisi un récapitulatif"), default_timing=Timing.of(at="07:30"),
+            DIGEST,
+            _l("Récapitulatif"),
+            collect_digests,
+            description=_l(
+                "Regroupe les rappels des personnes qui ont choisi un récapitulatif "
+                "quotidien ou hebdomadaire (le lundi)."
+            ),
+            audience=_l("Les personnes qui ont choisi un récapitulatif"),
+            default_timing=Timing.of(at="07:30"),
             opt_out_allowed=False,
         ),
     ]

@@ -43,7 +43,9 @@ def email_environment(templates: Environment) -> Environment:
     cached = _overlays.get(id(templates))
     if cached is None or cached[0] is not templates:
         overlay = templates.overlay(
-            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False)
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), default_for_string=False, default=False
+            )
         )
         cached = (templates, overlay)
         _overlays[id(templates)] = cached
@@ -73,7 +75,12 @@ def render(env: Environment, template: str, context: Mapping[str, Any], language
 def address(email: str, name: str = "") -> Address:
     """A header address from untrusted parts; ``ValueError`` for anything but one plain address."""
     email = (email or "").strip()
-    if not email or _CONTROL.search(email) or any(c in email for c in ' <>,;:"()[]\\') or email.count("@") != 1:
+    if (
+        not email
+        or _CONTROL.search(email)
+        or any(c in email for c in ' <>,;:"()[]\\')
+        or email.count("@") != 1
+    ):
         raise ValueError(f"adresse invalide : {email!r}")
     local, _, domain = email.rpartition("@")
     return Address(display_name=one_line(name, 120), username=local, domain=domain)

@@ -56,7 +56,9 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[str, str] | 
 def opt_out(db: Session, email: str, rule: str, *, user_id: int | None = None, source: str = "link") -> bool:
     """Record that ``email`` refuses ``rule``; ``False`` when it already did (harmless twice)."""
     email = email.strip().lower()
-    exists = db.scalar(select(ReminderOptOut.id).where(ReminderOptOut.email == email, ReminderOptOut.rule == rule))
+    exists = db.scalar(
+        select(ReminderOptOut.id).where(ReminderOptOut.email == email, ReminderOptOut.rule == rule)
+    )
     if exists is not None:
         return False
     db.add(ReminderOptOut(email=email, rule=rule, user_id=user_id, source=source))
@@ -78,7 +80,13 @@ def user_emails(user: User, contact_email: str | None = None) -> list[str]:
 
 
 def set_user_choices(
-    db: Session, user: User, *, refused: set[str], optional_rules: Iterable[str], digest: str, now: datetime,
+    db: Session,
+    user: User,
+    *,
+    refused: set[str],
+    optional_rules: Iterable[str],
+    digest: str,
+    now: datetime,
     contact_email: str | None = None,
 ) -> None:
     """Save the preferences page: the optional rules the user refuses, and the digest mode.
@@ -95,7 +103,9 @@ def set_user_choices(
         )
     )
     for rule in sorted(refused & optional):
-        db.add(ReminderOptOut(email=user.email.strip().lower(), rule=rule, user_id=user.id, source="preferences"))
+        db.add(
+            ReminderOptOut(email=user.email.strip().lower(), rule=rule, user_id=user.id, source="preferences")
+        )
     row = db.get(ReminderUserSettings, user.id)
     if row is None:
         row = ReminderUserSettings(user_id=user.id)

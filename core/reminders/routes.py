@@ -32,7 +32,7 @@ MESSAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; san
 
 
 def _rules(ctx: RequestContext) -> dict[str, ReminderRule]:
-    return ctx.state.registry.reminder_rules  # type: ignore[no-any-return]
+    return ctx.state.registry.reminder_rules
 
 
 def _date_param(ctx: RequestContext, name: str) -> tuple[date | None, str]:
@@ -54,7 +54,9 @@ def outbox(ctx: RequestContext) -> Response:
     until, until_error = _date_param(ctx, "au")
     filters = services.OutboxFilters(
         status=query.get("statut", "") if query.get("statut", "") in STATUSES else "",
-        rule=query.get("regle", "") if query.get("regle", "") in _rules(ctx) or query.get("regle") == "core.transactional" else "",
+        rule=query.get("regle", "")
+        if query.get("regle", "") in _rules(ctx) or query.get("regle") == "core.transactional"
+        else "",
         recipient=query.get("destinataire", "")[:254],
         since=since,
         until=until,
@@ -66,13 +68,20 @@ def outbox(ctx: RequestContext) -> Response:
     result = services.outbox_page(ctx.db, filters, number)
     try:
         config = SmtpConfig.from_settings(ctx.state.settings)
-        transport = config.describe() if config else ctx._("fichiers .eml dans %(dir)s", dir=str(ctx.state.settings.data_dir / "mail"))
+        transport = (
+            config.describe()
+            if config
+            else ctx._("fichiers .eml dans %(dir)s", dir=str(ctx.state.settings.data_dir / "mail"))
+        )
     except ValueError as exc:
         transport = str(exc)
     errors = {"du": since_error, "au": until_error}
     raw_filters = {
-        "statut": filters.status, "regle": filters.rule, "destinataire": filters.recipient,
-        "du": query.get("du", ""), "au": query.get("au", ""),
+        "statut": filters.status,
+        "regle": filters.rule,
+        "destinataire": filters.recipient,
+        "du": query.get("du", ""),
+        "au": query.get("au", ""),
     }
 
     def url_for_page(n: int) -> str:
@@ -107,7 +116,9 @@ def message(ctx: RequestContext) -> Response:
     attachments = []
     for item in decode_attachments(row.attachments or []):
         text = item.content.decode("utf-8", "replace") if item.mime_type.startswith("text/") else ""
-        attachments.append({"filename": item.filename, "mime_type": item.mime_type, "size": len(item.content), "text": text})
+        attachments.append(
+            {"filename": item.filename, "mime_type": item.mime_type, "size": len(item.content), "text": text}
+        )
     rule = _rules(ctx).get(row.rule)
     return ctx.render(
         "reminders/message.html",
@@ -138,30 +149,39 @@ def retry(ctx: RequestContext) -> Response:
     try:
         services.retry(ctx.db, row, admin, ctx.now())
     except ValueError:
-        return ctx.redirect(ctx.url_for("reminders:message", message_id=row.id),
-                            flash=ctx._("Seul un message en échec peut être renvoyé."), category="error")
+        return ctx.redirect(
+            ctx.url_for("reminders:message", message_id=row.id),
+            flash=ctx._("Seul un message en échec peut être renvoyé."),
+            category="error",
+        )
     from core.reminders.runtime import send_soon
 
     ctx.after_commit(lambda: send_soon(ctx.state))
-    return ctx.redirect(ctx.url_for("reminders:message", message_id=row.id),
-                        flash=ctx._("Le message sera renvoyé dans quelques instants."))
+    return ctx.redirect(
+        ctx.url_for("reminders:message", message_id=row.id),
+        flash=ctx._("Le message sera renvoyé dans quelques instants."),
+    )
 
 
-def _rule_rows(ctx: RequestContext, errors: dict[str, dict[str, str]], typed: dict[str, dict[str, str]]) -> list[dict[str, object]]:
+def _rule_rows(
+    ctx: RequestContext, errors: dict[str, dict[str, str]], typed: dict[str, dict[str, str]]
+) -> list[dict[str, object]]:
     rows = []
     for name, rule in _rules(ctx).items():
         timing = services.rule_timing(ctx.db, rule)
-        rows.append({
-            "rule": rule,
-            "slug": name.replace(".", "-"),
-            "timing": timing,
-            "offsets": typed.get(name, {}).get("offsets", format_offsets(timing.offsets)),
-            "send_time": typed.get(name, {}).get("send_time", timing.send_time.strftime("%H:%M")),
-            "enabled": typed.get(name, {}).get("enabled", "1" if timing.enabled else "") == "1",
-            "default": format_offsets(rule.default_timing.offsets),
-            "default_time": rule.default_timing.send_time.strftime("%H:%M"),
-            "errors": {"offsets": "", "send_time": "", **errors.get(name, {})},
-        })
+        rows.append(
+            {
+                "rule": rule,
+                "slug": name.replace(".", "-"),
+                "timing": timing,
+                "offsets": typed.get(name, {}).get("offsets", format_offsets(timing.offsets)),
+                "send_time": typed.get(name, {}).get("send_time", timing.send_time.strftime("%H:%M")),
+                "enabled": typed.get(name, {}).get("enabled", "1" if timing.enabled else "") == "1",
+                "default": format_offsets(rule.default_timing.offsets),
+                "default_time": rule.default_timing.send_time.strftime("%H:%M"),
+                "errors": {"offsets": "", "send_time": "", **errors.get(name, {})},
+            }
+        )
     return rows
 
 
@@ -187,15 +207,23 @@ def rule(ctx: RequestContext) -> Response:
         "send_time": str(ctx.form.get("send_time", ""))[:10],
     }
     errors = services.save_rule_timing(
-        ctx.db, declared, enabled=bool(typed["enabled"]), offsets_text=typed["offsets"],
-        send_time_text=typed["send_time"], actor=admin, now=ctx.now(),
+        ctx.db,
+        declared,
+        enabled=bool(typed["enabled"]),
+        offsets_text=typed["offsets"],
+        send_time_text=typed["send_time"],
+        actor=admin,
+        now=ctx.now(),
     )
     if errors:
         ctx.db.rollback()
-        return ctx.render("reminders/rules.html", status_code=400,
-                          rows=_rule_rows(ctx, {name: errors}, {name: typed}))
-    return ctx.redirect(ctx.url_for("reminders:rules") + f"#regle-{name.replace('.', '-')}",
-                        flash=ctx._("Règle « %(label)s » enregistrée.", label=str(declared.label)))
+        return ctx.render(
+            "reminders/rules.html", status_code=400, rows=_rule_rows(ctx, {name: errors}, {name: typed})
+        )
+    return ctx.redirect(
+        ctx.url_for("reminders:rules") + f"#regle-{name.replace('.', '-')}",
+        flash=ctx._("Règle « %(label)s » enregistrée.", label=str(declared.label)),
+    )
 
 
 @page
@@ -216,10 +244,17 @@ def preferences(ctx: RequestContext) -> Response:
             error = ctx._("Choisissez un rythme d'envoi dans la liste.")
         else:
             prefs.set_user_choices(
-                ctx.db, user, refused={r.name for r in optional} - chosen, optional_rules=[r.name for r in optional],
-                digest=digest, now=ctx.now(), contact_email=contact_email,
+                ctx.db,
+                user,
+                refused={r.name for r in optional} - chosen,
+                optional_rules=[r.name for r in optional],
+                digest=digest,
+                now=ctx.now(),
+                contact_email=contact_email,
             )
-            return ctx.redirect(ctx.url_for("reminders:preferences"), flash=ctx._("Vos préférences sont enregistrées."))
+            return ctx.redirect(
+                ctx.url_for("reminders:preferences"), flash=ctx._("Vos préférences sont enregistrées.")
+            )
     everything_refused = ALL_RULES in refused
     return ctx.render(
         "reminders/preferences.html",
@@ -251,7 +286,11 @@ def unsubscribe(ctx: RequestContext) -> Response:
         done = True
         rule_name = ALL_RULES if everything else rule_name
     return ctx.render(
-        "reminders/unsubscribe.html", email=email, rule_name=rule_name, label=label, done=done,
+        "reminders/unsubscribe.html",
+        email=email,
+        rule_name=rule_name,
+        label=label,
+        done=done,
         token=ctx.request.path_params["token"],
     )
 
@@ -264,8 +303,9 @@ async def unsubscribe_one_click(request: Request) -> Response:
     possible effect is to stop an optional reminder.
     """
     if request.method == "GET":
-        return RedirectResponse(request.url_for("reminders:unsubscribe", token=request.path_params["token"]).path,
-                                status_code=303)
+        return RedirectResponse(
+            request.url_for("reminders:unsubscribe", token=request.path_params["token"]).path, status_code=303
+        )
     state = request.app.state.reseau
     found = prefs.read_unsubscribe_token(state.settings, request.path_params["token"])
     if found is None:
@@ -289,5 +329,10 @@ routes = [
     Route("/regles/{name}", rule, methods=["POST"], name="rule"),
     Route("/preferences", preferences, methods=["GET", "POST"], name="preferences"),
     Route("/desabonnement/{token}", unsubscribe, methods=["GET", "POST"], name="unsubscribe"),
-    Route("/desabonnement/{token}/un-clic", unsubscribe_one_click, methods=["GET", "POST"], name="unsubscribe_one_click"),
+    Route(
+        "/desabonnement/{token}/un-clic",
+        unsubscribe_one_click,
+        methods=["GET", "POST"],
+        name="unsubscribe_one_click",
+    ),
 ]

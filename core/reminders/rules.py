@@ -34,6 +34,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import holidays
+from babel.support import LazyProxy
 from dateutil.relativedelta import relativedelta
 
 from core.i18n import PARIS
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
 Unit = Literal["hours", "days", "working_days", "weeks", "months"]
 
 _OFFSET_RE = re.compile(
-    r"^\s*(?P<letter>[JHSM])\s*(?P<sign>[+-])\s*(?P<amount>\d{1,3})\s*(?P<wd>ouvr[ée]s?|o)?\s*$", re.IGNORECASE
+    r"^\s*(?P<letter>[JHSM])\s*(?P<sign>[+-])\s*(?P<amount>\d{1,3})\s*(?P<wd>ouvr[ée]s?|o)?\s*$",
+    re.IGNORECASE,
 )
 _LETTER_UNIT: dict[str, Unit] = {"H": "hours", "J": "days", "S": "weeks", "M": "months"}
 _UNIT_LETTER = {"hours": "H", "days": "J", "working_days": "J", "weeks": "S", "months": "M"}
@@ -98,7 +100,8 @@ class Offset:
         if self.unit == "weeks":
             return day + timedelta(weeks=self.amount)
         if self.unit == "months":
-            return day + relativedelta(months=self.amount)
+            shifted: date = day + relativedelta(months=self.amount)
+            return shifted
         if self.unit == "working_days":
             return add_working_days(day, self.amount)
         raise ValueError(f"{self} is not day-based")
@@ -212,6 +215,8 @@ class Due:
 
 
 Collect = Callable[["RuleRun"], Iterable[Due]]
+#: a label: a string, or a lazy translation (``_l("…")``) shown in the reader's language
+Label = str | LazyProxy
 
 
 @dataclass(frozen=True)
@@ -232,10 +237,10 @@ class ReminderRule:
     """
 
     name: str
-    label: str
+    label: Label
     collect: Collect
-    description: str = ""
-    audience: str = ""
+    description: Label = ""
+    audience: Label = ""
     default_timing: Timing = Timing()
     opt_out_allowed: bool = True
     overlap: timedelta = timedelta(minutes=15)

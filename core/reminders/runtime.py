@@ -63,8 +63,8 @@ def acquire_sqlite_lock(settings: Settings) -> IO[str] | None:
         handle.close()
         raise SchedulerLocked(
             "Un autre processus exécute déjà les rappels sur cette base SQLite. Sur SQLite, un seul "
-            "planificateur est permis : lancez « reseau serve --no-scheduler » avec un seul « reseau worker », "
-            "ou passez à PostgreSQL."
+            "planificateur est permis : lancez « reseau serve --no-scheduler » avec un seul "
+            "« reseau worker », ou passez à PostgreSQL."
         ) from exc
     handle.truncate(0)
     handle.write(str(os.getpid()))
@@ -80,16 +80,17 @@ class Jobs:
     scheduler: AsyncIOScheduler
     running: set[asyncio.Task[Any]]
 
-    async def sweep_job(self) -> SweepReport:
+    async def sweep_job(self) -> SweepReport | None:
         """The sweep, in a thread (synchronous database work); wakes the sender when it queued mail."""
         report: SweepReport | None = await self._tracked(asyncio.to_thread(sweep, self.state))
         if report is not None and report.total:
             send_soon(self.state)
-        return report  # type: ignore[return-value]
+        return report
 
-    async def send_job(self) -> SendReport:
+    async def send_job(self) -> SendReport | None:
         """The sender, on the event loop (network I/O; database work in threads)."""
-        return await self._tracked(send_due(self.state))
+        report: SendReport | None = await self._tracked(send_due(self.state))
+        return report
 
     async def _tracked(self, coro: Any) -> Any:
         task = asyncio.ensure_future(coro)
@@ -113,12 +114,18 @@ def make_scheduler(state: AppState) -> Jobs:
     now = datetime.now(UTC)
     settings = state.settings
     scheduler.add_job(
-        jobs.sweep_job, IntervalTrigger(seconds=settings.sweep_interval, timezone=UTC), id="sweep",
-        name="reminders sweep", next_run_time=now,
+        jobs.sweep_job,
+        IntervalTrigger(seconds=settings.sweep_interval, timezone=UTC),
+        id="sweep",
+        name="reminders sweep",
+        next_run_time=now,
     )
     scheduler.add_job(
-        jobs.send_job, IntervalTrigger(seconds=settings.send_interval, timezone=UTC), id="send",
-        name="outbox send", next_run_time=now,
+        jobs.send_job,
+        IntervalTrigger(seconds=settings.send_interval, timezone=UTC),
+        id="send",
+        name="outbox send",
+        next_run_time=now,
     )
     return jobs
 

@@ -148,7 +148,7 @@ def _expire_and_reclaim(db: Session, now: datetime) -> int:
         .where(OutboxMessage.status.in_((PENDING, HELD)), OutboxMessage.expires_at <= now)
         .values(status=EXPIRED, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     # a crashed sender's rows: back to pending (or failed when they keep crashing it)
     db.execute(
         update(OutboxMessage)
@@ -235,7 +235,9 @@ def template_context(state: AppState, row: OutboxMessage) -> dict[str, object]:
     if router is not None:
         preferences = base + str(router.url_path_for("reminders:preferences"))
     if row.optional or row.rule == DIGEST_RULE:
-        unsubscribe = unsubscribe_url(state, row.recipient_email, "*" if row.rule == DIGEST_RULE else row.rule)
+        unsubscribe = unsubscribe_url(
+            state, row.recipient_email, "*" if row.rule == DIGEST_RULE else row.rule
+        )
     context = from_json(row.context or {})
     return {
         **context,
@@ -275,7 +277,9 @@ def render_row(
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
         ).all()
         for item in folded:
-            items.append((item.id, mail.render(env, item.template, template_context(state, item), row.language)))
+            items.append(
+                (item.id, mail.render(env, item.template, template_context(state, item), row.language))
+            )
         context["items"] = [{"subject": r.subject, "text": r.text} for _, r in items]
     return mail.render(env, row.template, context, row.language), items, str(context["unsubscribe_url"])
 
@@ -286,7 +290,9 @@ def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared
     envelope_from = mail.sender_address(settings).addr_spec
     prepared = []
     with state.session_factory() as db:
-        rows = db.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)).all()
+        rows = db.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        ).all()
         for row in rows:
             item = Prepared(
                 id=row.id,
@@ -381,7 +387,9 @@ async def deliver_smtp(config: SmtpConfig, batch: Sequence[Prepared]) -> list[Ou
                 )
                 if not (answered and smtp.is_connected):  # the connection is gone: defer the rest
                     rest = batch[index + 1 :]
-                    outcomes += [Outcome(p.id, "temporary", f"connexion interrompue : {_describe(exc)}") for p in rest]
+                    outcomes += [
+                        Outcome(p.id, "temporary", f"connexion interrompue : {_describe(exc)}") for p in rest
+                    ]
                     break
             else:
                 outcomes.append(Outcome(item.id, "sent"))
@@ -390,7 +398,7 @@ async def deliver_smtp(config: SmtpConfig, batch: Sequence[Prepared]) -> list[Ou
             if smtp.is_connected:
                 async with asyncio.timeout(min(config.timeout, 5.0)):
                     await smtp.quit()
-        except Exception:  # noqa: BLE001 - the messages are recorded whatever QUIT says
+        except Exception:
             smtp.close()
     return outcomes
 
@@ -460,7 +468,11 @@ def record(
             if outcome.kind == "sent":
                 values.update(status=SENT, sent_at=now, last_error="")
             elif outcome.kind == "temporary" and item.attempts < MAX_ATTEMPTS:
-                values.update(status=PENDING, next_attempt_at=now + backoff(item.attempts, rng), last_error=outcome.error)
+                values.update(
+                    status=PENDING,
+                    next_attempt_at=now + backoff(item.attempts, rng),
+                    last_error=outcome.error,
+                )
             else:
                 values.update(status=FAILED, last_error=outcome.error)
             result = db.execute(
@@ -475,7 +487,9 @@ def record(
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 report.lost += 1
-                log.warning("outbox %s: lease lost before its outcome (%s) was recorded", outcome.id, outcome.kind)
+                log.warning(
+                    "outbox %s: lease lost before its outcome (%s) was recorded", outcome.id, outcome.kind
+                )
                 continue
             status = values["status"]
             report.sent += status == SENT
@@ -485,7 +499,12 @@ def record(
                 db.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == item_id)
-                    .values(subject=rendered.subject, body_text=rendered.text, body_html=rendered.html, sent_at=now)
+                    .values(
+                        subject=rendered.subject,
+                        body_text=rendered.text,
+                        body_html=rendered.html,
+                        sent_at=now,
+                    )
                     .execution_options(synchronize_session=False)
                 )
     return report
@@ -497,6 +516,31 @@ def record(
 def new_owner() -> str:
     """A lease owner id unique to this sender run: host, process, random part."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def _send_batches(
+    state: AppState,
+    config: SmtpConfig,
+    owner: str,
+    prepared: dict[int, Prepared],
+    ready: list[Prepared],
+    now: datetime,
+    rng: random.Random,
+) -> SendReport:
+    """Send ``ready`` in batches of ``per_connection``, ``connections`` at a time; each batch's
+    outcomes are recorded as soon as it is done."""
+    gate = asyncio.Semaphore(config.connections)
+    size = config.per_connection
+
+    async def one(batch: list[Prepared]) -> SendReport:
+        async with gate:
+            outcomes = await deliver_smtp(config, batch)
+        return await asyncio.to_thread(record, state, owner, prepared, outcomes, now, rng)
+
+    report = SendReport()
+    for partial in await asyncio.gather(*(one(ready[i : i + size]) for i in range(0, len(ready), size))):
+        report.add(partial)
+    return report
 
 
 async def send_due(
@@ -511,7 +555,7 @@ async def send_due(
     """Send everything due at ``now`` (the app's clock by default), claim after claim."""
     now = now or state.now()
     owner = owner or new_owner()
-    rng = rng or random.Random()
+    rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
     config = SmtpConfig.from_settings(state.settings)
     report = SendReport()
     for _ in range(max_rounds):
@@ -529,17 +573,7 @@ async def send_due(
             outcomes = await asyncio.to_thread(deliver_files, state.settings, ready, now)
             report.add(await asyncio.to_thread(record, state, owner, prepared, outcomes, now, rng))
         else:
-            size = config.per_connection
-            batches = [ready[i : i + size] for i in range(0, len(ready), size)]
-            gate = asyncio.Semaphore(config.connections)
-
-            async def one(batch: list[Prepared], smtp: SmtpConfig = config) -> SendReport:
-                async with gate:
-                    outcomes = await deliver_smtp(smtp, batch)
-                return await asyncio.to_thread(record, state, owner, prepared, outcomes, now, rng)
-
-            for partial in await asyncio.gather(*(one(b) for b in batches)):
-                report.add(partial)
+            report.add(await _send_batches(state, config, owner, prepared, ready, now, rng))
         if len(ids) < limit:
             break
     return report

@@ -49,7 +49,9 @@ def _filtered(filters: OutboxFilters):  # type: ignore[no-untyped-def]
     if filters.rule:
         stmt = stmt.where(OutboxMessage.rule == filters.rule)
     if filters.recipient:
-        needle = filters.recipient.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        needle = (
+            filters.recipient.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
         stmt = stmt.where(func.lower(OutboxMessage.recipient_email).like(f"%{needle}%", escape="\\"))
     if filters.since:
         stmt = stmt.where(OutboxMessage.due_at >= paris_to_utc(filters.since, time(0)))
@@ -64,14 +66,18 @@ def outbox_page(db: Session, filters: OutboxFilters, number: int = 1) -> Page:
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
-    items = db.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)).all()
+    items = db.scalars(
+        stmt.order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
+    ).all()
     return Page(items, number, pages, total)
 
 
 def status_counts(db: Session) -> dict[str, int]:
     """How many rows have each status (every status listed, zeros included)."""
     counts = dict.fromkeys(STATUSES, 0)
-    for status, count in db.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)):
+    for status, count in db.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ):
         counts[status] = count
     return counts
 
@@ -93,7 +99,14 @@ def rule_timing(db: Session, rule: ReminderRule) -> Timing:
 
 
 def save_rule_timing(
-    db: Session, rule: ReminderRule, *, enabled: bool, offsets_text: str, send_time_text: str, actor: User, now: datetime
+    db: Session,
+    rule: ReminderRule,
+    *,
+    enabled: bool,
+    offsets_text: str,
+    send_time_text: str,
+    actor: User,
+    now: datetime,
 ) -> dict[str, str]:
     """Validate and store an admin's timing for ``rule``; return French errors by field (nothing
     is stored when there are any)."""
@@ -126,14 +139,20 @@ def save_rule_timing(
         db.add(state)
     before = {"enabled": state.enabled, "offsets": state.offsets, "send_time": state.send_time}
     state.enabled = enabled
-    state.offsets = offsets if offsets is not None and offsets != [str(o) for o in rule.default_timing.offsets] else None
+    state.offsets = (
+        offsets if offsets is not None and offsets != [str(o) for o in rule.default_timing.offsets] else None
+    )
     default_time = rule.default_timing.send_time.strftime("%H:%M")
     state.send_time = None if send_time.strftime("%H:%M") == default_time else send_time.strftime("%H:%M")
     state.updated_at = now
     state.updated_by_id = actor.id
     after = {"enabled": state.enabled, "offsets": state.offsets, "send_time": state.send_time}
     audit.record(
-        db, actor, "reminders.rule.updated", object_type="reminder_rules", object_id=rule.name,
+        db,
+        actor,
+        "reminders.rule.updated",
+        object_type="reminder_rules",
+        object_id=rule.name,
         summary=f"{rule.name}: {format_offsets(rule_timing(db, rule).offsets)}",
         changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
     )

@@ -75,7 +75,11 @@ def _lock_state(db: Session, name: str) -> ReminderRuleState:
     SQLite's write transaction is exclusive already)."""
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.execute(insert(ReminderRuleState).values(name=name, enabled=True).on_conflict_do_nothing(index_elements=["name"]))
+    db.execute(
+        insert(ReminderRuleState)
+        .values(name=name, enabled=True)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
     stmt = select(ReminderRuleState).where(ReminderRuleState.name == name)
     if dialect == "postgresql":
         stmt = stmt.with_for_update()

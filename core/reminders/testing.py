@@ -52,7 +52,9 @@ def run_at(app: Any, at: datetime) -> tuple[SweepReport, SendReport]:
     return _run_at(_state(app), at)
 
 
-def walk(app: Any, start: datetime, end: datetime, step: timedelta = timedelta(hours=1)) -> list[tuple[SweepReport, SendReport]]:
+def walk(
+    app: Any, start: datetime, end: datetime, step: timedelta = timedelta(hours=1)
+) -> list[tuple[SweepReport, SendReport]]:
     """Time travel: sweep and send at every ``step`` from ``start`` to ``end`` (inclusive)."""
     reports = []
     at = start

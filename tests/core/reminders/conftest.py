@@ -38,16 +38,26 @@ class World:
         return space
 
     def contact(self, first: str, last: str, email: str | None = None) -> Contact:
-        contact = Contact(first_name=first, last_name=last, email=email or f"{first.lower()}.{last.lower()}@example.org")
+        contact = Contact(
+            first_name=first, last_name=last, email=email or f"{first.lower()}.{last.lower()}@example.org"
+        )
         self.db.add(contact)
         self.db.flush()
         return contact
 
-    def user(self, contact: Contact, *, language: str = "fr", admin: bool = False, password: str | None = None) -> User:
+    def user(
+        self, contact: Contact, *, language: str = "fr", admin: bool = False, password: str | None = None
+    ) -> User:
         from core.accounts.passwords import hash_password
 
-        user = User(email=contact.email, display_name=contact.full_name, contact_id=contact.id, language=language,
-                    is_admin=admin, password_hash=hash_password(password) if password else None)
+        user = User(
+            email=contact.email,
+            display_name=contact.full_name,
+            contact_id=contact.id,
+            language=language,
+            is_admin=admin,
+            password_hash=hash_password(password) if password else None,
+        )
         self.db.add(user)
         self.db.flush()
         return user
@@ -56,24 +66,44 @@ class World:
         self.db.add(SpaceMembership(space_id=space.id, role=ANIMATOR, contact_id=contact.id))
         self.db.flush()
 
-    def meeting(self, space: Space, starts_at: datetime, *, hours: float = 2, title: str = "Réunion du groupe",
-                created: datetime | None = None, **values: Any) -> Meeting:
+    def meeting(
+        self,
+        space: Space,
+        starts_at: datetime,
+        *,
+        hours: float = 2,
+        title: str = "Réunion du groupe",
+        created: datetime | None = None,
+        **values: Any,
+    ) -> Meeting:
         stamp = created or starts_at - timedelta(days=30)
-        meeting = Meeting(space_id=space.id, title=title, starts_at=starts_at,
-                          ends_at=starts_at + timedelta(hours=hours), created_at=stamp, updated_at=stamp,
-                          location=values.pop("location", "Maison des associations, 12 rue de Paris"),
-                          **values)
+        meeting = Meeting(
+            space_id=space.id,
+            title=title,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            created_at=stamp,
+            updated_at=stamp,
+            location=values.pop("location", "Maison des associations, 12 rue de Paris"),
+            **values,
+        )
         self.db.add(meeting)
         self.db.flush()
         return meeting
 
     def agenda(self, meeting: Meeting, *titles: str) -> None:
         for position, title in enumerate(titles):
-            self.db.add(AgendaItem(meeting_id=meeting.id, position=position, title=title, duration_minutes=20))
+            self.db.add(
+                AgendaItem(meeting_id=meeting.id, position=position, title=title, duration_minutes=20)
+            )
         self.db.flush()
 
-    def invite(self, meeting: Meeting, contact: Contact, at: datetime, response: str = "pending") -> Invitation:
-        invitation = Invitation(meeting_id=meeting.id, contact_id=contact.id, invited_at=at, response=response)
+    def invite(
+        self, meeting: Meeting, contact: Contact, at: datetime, response: str = "pending"
+    ) -> Invitation:
+        invitation = Invitation(
+            meeting_id=meeting.id, contact_id=contact.id, invited_at=at, response=response
+        )
         self.db.add(invitation)
         self.db.flush()
         return invitation
@@ -82,9 +112,16 @@ class World:
         self.db.add(Minutes(meeting_id=meeting.id, body=body, body_html=f"<p>{body}</p>"))
         self.db.flush()
 
-    def action(self, meeting: Meeting, owner: Contact, due_on: date, title: str = "Envoyer le diagnostic") -> ActionItem:
-        item = ActionItem(meeting_id=meeting.id, space_id=meeting.space_id, title=title, owner_contact_id=owner.id,
-                          due_on=due_on)
+    def action(
+        self, meeting: Meeting, owner: Contact, due_on: date, title: str = "Envoyer le diagnostic"
+    ) -> ActionItem:
+        item = ActionItem(
+            meeting_id=meeting.id,
+            space_id=meeting.space_id,
+            title=title,
+            owner_contact_id=owner.id,
+            due_on=due_on,
+        )
         self.db.add(item)
         self.db.flush()
         return item

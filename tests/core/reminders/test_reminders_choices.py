@@ -23,7 +23,9 @@ def _link(text: str, path: str) -> str:
     return match.group(1)
 
 
-def test_preferences_page_opt_out_keeps_invitations(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_preferences_page_opt_out_keeps_invitations(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     nadia = world.contact("Nadia", "Benali")
     world.user(nadia, password=PASSWORD)
     meeting = world.meeting(world.space(), paris(2026, 3, 20, 14))
@@ -46,7 +48,9 @@ def test_preferences_page_opt_out_keeps_invitations(mail_app, world: World, smtp
     assert len(subjects) == 1 and subjects[0].startswith("Invitation")
 
 
-def test_unsubscribe_link_get_shows_post_acts_tampered_refused(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_unsubscribe_link_get_shows_post_acts_tampered_refused(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     julien = world.contact("Julien", "Roux")
     first = world.meeting(world.space(), paris(2026, 3, 20, 14))
     second = world.meeting(world.space(slug="autre"), paris(2026, 3, 27, 14))
@@ -64,9 +68,15 @@ def test_unsubscribe_link_get_shows_post_acts_tampered_refused(mail_app, world: 
 
     with TestClient(mail_app, follow_redirects=True) as client:
         shown = client.get(page_path)
-        assert shown.status_code == 200 and "Rappel de la réunion" in shown.text and "julien.roux@example.org" in shown.text
+        assert (
+            shown.status_code == 200
+            and "Rappel de la réunion" in shown.text
+            and "julien.roux@example.org" in shown.text
+        )
         world.db.commit()
-        assert world.db.query(ReminderOptOut).count() == 0  # a mail scanner following the link changes nothing
+        assert (
+            world.db.query(ReminderOptOut).count() == 0
+        )  # a mail scanner following the link changes nothing
         tampered = client.get(page_path[:-3] + ("AAA" if not page_path.endswith("AAA") else "BBB"))
         assert tampered.status_code == 400 and "invalide" in tampered.text
         assert post_form(client, page_path[:-3] + "xyz", {"scope": "rule"}).status_code == 400
@@ -74,12 +84,16 @@ def test_unsubscribe_link_get_shows_post_acts_tampered_refused(mail_app, world: 
         assert done.status_code == 200 and "C'est fait" in done.text
         assert post_form(client, page_path, {"scope": "rule"}).status_code == 200  # twice is harmless
     world.db.commit()
-    assert [(o.email, o.rule) for o in world.db.query(ReminderOptOut)] == [("julien.roux@example.org", "core.reminder_accepted")]
+    assert [(o.email, o.rule) for o in world.db.query(ReminderOptOut)] == [
+        ("julien.roux@example.org", "core.reminder_accepted")
+    ]
     run_at(mail_app, paris(2026, 3, 26, 8))
     assert len(smtp_sink.to(julien.email)) == 1  # no reminder for the second meeting
 
 
-def test_one_click_unsubscribe_by_post_without_session(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_one_click_unsubscribe_by_post_without_session(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     owner = world.contact("Thomas", "Petit")
     meeting = world.meeting(world.space(), paris(2026, 3, 2, 14))
     world.action(meeting, owner, date(2026, 3, 9))
@@ -88,8 +102,11 @@ def test_one_click_unsubscribe_by_post_without_session(mail_app, world: World, s
     [mail] = smtp_sink.messages
     url = mail.message["List-Unsubscribe"].strip("<>").removeprefix("http://testserver")
     with TestClient(mail_app) as client:  # a mail provider: no cookie, no CSRF token
-        response = client.post(url, content=b"List-Unsubscribe=One-Click",
-                               headers={"content-type": "application/x-www-form-urlencoded"})
+        response = client.post(
+            url,
+            content=b"List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert response.status_code == 200
         assert client.post(url.replace("/un-clic", "x/un-clic")).status_code == 400
         assert client.get(url, follow_redirects=False).status_code == 303
@@ -97,7 +114,9 @@ def test_one_click_unsubscribe_by_post_without_session(mail_app, world: World, s
     assert [o.rule for o in world.db.query(ReminderOptOut)] == ["core.action_item_overdue"]
 
 
-def test_daily_digest_folds_reminders_but_not_those_that_would_expire(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_daily_digest_folds_reminders_but_not_those_that_would_expire(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     karim = world.contact("Karim", "Haddad")
     user = world.user(karim, password=PASSWORD)
     space = world.space()
@@ -109,8 +128,11 @@ def test_daily_digest_folds_reminders_but_not_those_that_would_expire(mail_app, 
     world.commit()
     with TestClient(mail_app, follow_redirects=True) as client:
         login(client, karim.email, PASSWORD)
-        post_form(client, "/courriels/preferences", {
-            "rules": ["core.reminder_accepted", "core.reminder_unanswered"], "digest": "daily"})
+        post_form(
+            client,
+            "/courriels/preferences",
+            {"rules": ["core.reminder_accepted", "core.reminder_unanswered"], "digest": "daily"},
+        )
     world.db.commit()
     assert world.db.get(ReminderUserSettings, user.id).digest == "daily"
 
@@ -133,7 +155,9 @@ def test_daily_digest_folds_reminders_but_not_those_that_would_expire(mail_app, 
     assert smtp_sink.count() == 2
 
 
-def test_weekly_digest_on_monday_and_leaving_the_digest_releases_held_mail(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_weekly_digest_on_monday_and_leaving_the_digest_releases_held_mail(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     camille = world.contact("Camille", "Martin")
     user = world.user(camille, password=PASSWORD)
     world.db.add(ReminderUserSettings(user_id=user.id, digest="weekly"))
@@ -152,7 +176,9 @@ def test_weekly_digest_on_monday_and_leaving_the_digest_releases_held_mail(mail_
         post_form(client, "/courriels/preferences", {"rules": ["core.minutes_missing"], "digest": "none"})
     run_at(mail_app, paris(2026, 3, 17, 9))
     assert [m.message["Subject"].split(" :")[0] for m in smtp_sink.messages] == [
-        "Votre récapitulatif de la semaine", "Compte rendu à écrire"]
+        "Votre récapitulatif de la semaine",
+        "Compte rendu à écrire",
+    ]
 
 
 def test_email_in_the_recipients_language(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]

@@ -77,12 +77,18 @@ def _env(settings, smtp_sink: SmtpSink) -> dict[str, str]:  # type: ignore[no-un
 def _worker(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", "from core.cli import main; main()", "worker"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
 @pytest.mark.slow
-def test_worker_starts_sends_and_stops_cleanly(settings, world: World, smtp_sink: SmtpSink, backend: str) -> None:  # type: ignore[no-untyped-def]
+def test_worker_starts_sends_and_stops_cleanly(
+    settings, world: World, smtp_sink: SmtpSink, backend: str
+) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
     meeting = world.meeting(world.space(), now + timedelta(days=10), created=now - timedelta(days=1))
     world.invite(meeting, world.contact("Nadia", "Benali"), now - timedelta(minutes=1))
@@ -98,7 +104,11 @@ def test_worker_starts_sends_and_stops_cleanly(settings, world: World, smtp_sink
         if backend == "sqlite":  # a second scheduler on the same SQLite database is refused
             second = subprocess.run(
                 [sys.executable, "-c", "from core.cli import main; main()", "worker"],
-                cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             assert second.returncode == 1 and "Un autre processus" in second.stderr
     finally:
@@ -110,7 +120,9 @@ def test_worker_starts_sends_and_stops_cleanly(settings, world: World, smtp_sink
     assert smtp_sink.count() == 1
 
 
-def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(make_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(
+    make_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     from starlette.testclient import TestClient
 
     from core.db import transaction
@@ -121,7 +133,9 @@ def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(make
     meeting = world.meeting(world.space(), paris(2026, 3, 20, 14))
     world.invite(meeting, world.contact("Nadia", "Benali"), clock.at)
     world.commit()
-    app = make_app(plugins=[], smtp_url=smtp_sink.url, run_scheduler=True, sweep_interval=3600, send_interval=3600)
+    app = make_app(
+        plugins=[], smtp_url=smtp_sink.url, run_scheduler=True, sweep_interval=3600, send_interval=3600
+    )
     state = app.state.reseau
 
     def wait_for(count: int) -> None:
@@ -133,11 +147,23 @@ def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(make
     with TestClient(app):
         wait_for(1)  # both jobs run at start-up: the invitation went out
         with transaction(state.session_factory) as db:
-            enqueue(db, Due("tests.receipt:1", Recipient("karim.haddad@example.org", "Karim Haddad"),
-                            "emails/reminder_accepted", {}, clock.at), now=clock.at)
+            enqueue(
+                db,
+                Due(
+                    "tests.receipt:1",
+                    Recipient("karim.haddad@example.org", "Karim Haddad"),
+                    "emails/reminder_accepted",
+                    {},
+                    clock.at,
+                ),
+                now=clock.at,
+            )
         send_soon(state)  # the next send run was an hour away
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and world.outbox("core.transactional")[0].status in ("pending", "sending"):
+        while time.monotonic() < deadline and world.outbox("core.transactional")[0].status in (
+            "pending",
+            "sending",
+        ):
             time.sleep(0.05)
     row = world.outbox("core.transactional")[0]
     assert row.attempts == 1  # tried at once (the template needs a meeting: it failed, visibly)

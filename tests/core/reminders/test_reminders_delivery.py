@@ -77,7 +77,7 @@ def test_enqueue_is_transactional_and_idempotent(make_app, world: World, smtp_si
     with transaction(state.session_factory) as db:
         assert enqueue(db, _due(1, clock.at), now=clock.at) is not None
         assert enqueue(db, _due(1, clock.at), now=clock.at) is None
-    swept, sent = run_at(app, clock.at)
+    _swept, sent = run_at(app, clock.at)
     assert sent.sent == 1
     [received] = smtp_sink.messages
     assert received.message["Subject"] == "Avis n° 1 pour Personne 1"
@@ -85,10 +85,12 @@ def test_enqueue_is_transactional_and_idempotent(make_app, world: World, smtp_si
     assert _rows(world)[0].rule == "core.transactional"
 
 
-def test_without_smtp_mail_is_written_to_eml_files_and_recorded(make_app, world: World, clock, settings) -> None:  # type: ignore[no-untyped-def]
+def test_without_smtp_mail_is_written_to_eml_files_and_recorded(
+    make_app, world: World, clock, settings
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(plugins=[])
     _enqueue(app, 2, clock.at)
-    swept, sent = run_at(app, clock.at)
+    _swept, sent = run_at(app, clock.at)
     assert sent.sent == 2
     files = sorted((settings.data_dir / "mail").rglob("*.eml"))
     assert len(files) == 2
@@ -116,8 +118,12 @@ def test_451_then_success_is_retried_with_backoff(make_app, world: World, smtp_s
     assert _rows(world)[0].attempts == 2
 
 
-@pytest.mark.parametrize(("answer", "stage"), [("550 5.1.1 Boîte inconnue", "rcpt"), ("554 5.7.1 Refusé", "data")])
-def test_5xx_is_a_permanent_failure_shown_to_admins(make_app, world: World, smtp_sink: SmtpSink, clock, answer, stage) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("answer", "stage"), [("550 5.1.1 Boîte inconnue", "rcpt"), ("554 5.7.1 Refusé", "data")]
+)
+def test_5xx_is_a_permanent_failure_shown_to_admins(
+    make_app, world: World, smtp_sink: SmtpSink, clock, answer, stage
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(plugins=[], smtp_url=smtp_sink.url)
     _enqueue(app, 3, clock.at)
     smtp_sink.fail_next(answer, stage=stage)  # only the first message
@@ -129,7 +135,9 @@ def test_5xx_is_a_permanent_failure_shown_to_admins(make_app, world: World, smtp
     assert sent.claimed == 0 and smtp_sink.count() == 2
 
 
-def test_disconnect_after_data_is_retried_and_delivered_once(make_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_disconnect_after_data_is_retried_and_delivered_once(
+    make_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(plugins=[], smtp_url=smtp_sink.url)
     _enqueue(app, 2, clock.at)
     smtp_sink.disconnect_after_data()
@@ -137,7 +145,10 @@ def test_disconnect_after_data_is_retried_and_delivered_once(make_app, world: Wo
     assert sent.retried == 2 and smtp_sink.count() == 0  # the second was never tried on the dead connection
     _, sent = run_at(app, clock.at + timedelta(minutes=5))
     assert sent.sent == 2
-    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages) == ["personne0@example.org", "personne1@example.org"]
+    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages) == [
+        "personne0@example.org",
+        "personne1@example.org",
+    ]
 
 
 def test_server_down_and_server_that_never_greets(make_app, world: World, clock) -> None:  # type: ignore[no-untyped-def]
@@ -185,7 +196,10 @@ def test_starttls_with_a_verified_certificate(make_app, world: World, tls, clock
     _enqueue(untrusted, 1, clock.at)
     _, sent = run_at(untrusted, clock.at)  # self-signed for the client: refused, nothing sent
     assert sent.retried == 1 and sink.count() == 0
-    assert "CERTIFICATE_VERIFY_FAILED" in _rows(world)[0].last_error or "certificate" in _rows(world)[0].last_error
+    assert (
+        "CERTIFICATE_VERIFY_FAILED" in _rows(world)[0].last_error
+        or "certificate" in _rows(world)[0].last_error
+    )
     trusted = make_app(plugins=[], smtp_url=url, smtp_cafile=cafile)
     _, sent = run_at(trusted, clock.at + timedelta(minutes=5))
     assert sent.sent == 1
@@ -193,7 +207,9 @@ def test_starttls_with_a_verified_certificate(make_app, world: World, tls, clock
     assert received.tls
 
 
-def test_tls_required_but_server_has_no_starttls_sends_nothing(make_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_tls_required_but_server_has_no_starttls_sends_nothing(
+    make_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(plugins=[], smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}?starttls=1&timeout=5")
     _enqueue(app, 2, clock.at)
     _, sent = run_at(app, clock.at)
@@ -204,7 +220,9 @@ def test_tls_required_but_server_has_no_starttls_sends_nothing(make_app, world: 
 def test_credentials_are_never_sent_in_clear(make_app, clock) -> None:  # type: ignore[no-untyped-def]
     from core.reminders.sender import SmtpConfig
 
-    app = make_app(plugins=[], smtp_url="smtp://mail.example.org:25", smtp_username="reseau", smtp_password="secret")
+    app = make_app(
+        plugins=[], smtp_url="smtp://mail.example.org:25", smtp_username="reseau", smtp_password="secret"
+    )
     with pytest.raises(ValueError, match="sans TLS"):
         SmtpConfig.from_settings(app.state.reseau.settings)
     config = SmtpConfig.from_settings(app.state.reseau.settings.with_(smtp_url="smtp://mail.example.org:587"))
@@ -235,10 +253,14 @@ def test_two_sweeps_and_a_restart_deliver_once(make_app, world: World, smtp_sink
     keys = Counter(r.key for r in _rows(world))
     assert set(keys.values()) == {1} and len(keys) == 10
     # each person: the invitation and the J-1 reminder, once each
-    assert Counter(m.rcpt_tos[0] for m in smtp_sink.messages) == {f"invite.numero{n}@example.org": 2 for n in range(5)}
+    assert Counter(m.rcpt_tos[0] for m in smtp_sink.messages) == {
+        f"invite.numero{n}@example.org": 2 for n in range(5)
+    }
 
 
-def test_two_concurrent_senders_deliver_each_message_once(make_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_two_concurrent_senders_deliver_each_message_once(
+    make_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     url = smtp_sink.url.replace("timeout=5", "timeout=5&connections=2&per_connection=3")
     apps = [make_app(plugins=[], smtp_url=url) for _ in range(2)]
     _enqueue(apps[0], 60, clock.at)
@@ -274,10 +296,14 @@ def test_a_crashed_senders_lease_is_taken_over(make_app, world: World, smtp_sink
     # the crashed worker coming back cannot overwrite what the new holder recorded
     from core.reminders.sender import Outcome, Prepared
 
-    ghost = {claimed[0]: Prepared(id=claimed[0], attempts=1, to="x@example.org", envelope_from="", message_id="")}
+    ghost = {
+        claimed[0]: Prepared(id=claimed[0], attempts=1, to="x@example.org", envelope_from="", message_id="")
+    }
     import random
 
-    report = record(state, "crashed-worker", ghost, [Outcome(claimed[0], "permanent", "late")], clock.at, random.Random(1))
+    report = record(
+        state, "crashed-worker", ghost, [Outcome(claimed[0], "permanent", "late")], clock.at, random.Random(1)
+    )
     assert report.lost == 1
     assert {r.status for r in _rows(world)} == {"sent"}
 
@@ -285,7 +311,9 @@ def test_a_crashed_senders_lease_is_taken_over(make_app, world: World, smtp_sink
 # ------------------------------------------------------------------------------ header injection
 
 
-def test_no_header_injection_from_titles_names_or_addresses(make_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_no_header_injection_from_titles_names_or_addresses(
+    make_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(plugins=[], smtp_url=smtp_sink.url)
     space = world.space(name="Espace\r\nX-Injected: oui")
     meeting = world.meeting(space, paris(2026, 3, 20, 14), title="Réunion\r\nBcc: pirate@example.net")

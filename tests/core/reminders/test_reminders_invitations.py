@@ -9,9 +9,8 @@ from datetime import timedelta
 from icalendar import Calendar
 
 from core.reminders.testing import run_at
-from tests.smtp import SmtpSink
-
 from tests.core.reminders.conftest import World, paris
+from tests.smtp import SmtpSink
 
 
 def _calendar_part(message):  # type: ignore[no-untyped-def]
@@ -20,7 +19,9 @@ def _calendar_part(message):  # type: ignore[no-untyped-def]
     return parts[0]
 
 
-def test_invitation_is_a_real_itip_request_with_rsvp_links(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_invitation_is_a_real_itip_request_with_rsvp_links(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     space = world.space()
     nadia = world.contact("Nadia", "Benali")
     meeting = world.meeting(space, paris(2026, 3, 20, 14), online_url="https://visio.example.org/gt")
@@ -74,9 +75,15 @@ def test_invitation_is_a_real_itip_request_with_rsvp_links(mail_app, world: Worl
     assert smtp_sink.count() == 1
 
 
-def test_reschedule_cancels_pending_and_sends_an_update_with_next_sequence(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_reschedule_cancels_pending_and_sends_an_update_with_next_sequence(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     space = world.space()
-    nadia, julien, karim = world.contact("Nadia", "Benali"), world.contact("Julien", "Roux"), world.contact("Karim", "Haddad")
+    nadia, julien, karim = (
+        world.contact("Nadia", "Benali"),
+        world.contact("Julien", "Roux"),
+        world.contact("Karim", "Haddad"),
+    )
     meeting = world.meeting(space, paris(2026, 3, 20, 14))
     world.invite(meeting, nadia, clock.at)
     world.invite(meeting, julien, clock.at, response="declined")
@@ -121,11 +128,13 @@ def test_reschedule_cancels_pending_and_sends_an_update_with_next_sequence(mail_
     meeting.title = "Réunion du groupe (ordre du jour complété)"
     meeting.updated_at = clock.advance(minutes=5)
     world.commit()
-    swept, sent = engine_run(mail_app.state.reseau, clock.at)
+    _swept, sent = engine_run(mail_app.state.reseau, clock.at)
     assert sent.sent == 0 and smtp_sink.count() == 3
 
 
-def test_cancellation_sends_method_cancel_to_those_who_had_not_declined(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_cancellation_sends_method_cancel_to_those_who_had_not_declined(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     space = world.space()
     nadia, julien = world.contact("Nadia", "Benali"), world.contact("Julien", "Roux")
     meeting = world.meeting(space, paris(2026, 3, 20, 14))
@@ -157,12 +166,14 @@ def test_cancellation_sends_method_cancel_to_those_who_had_not_declined(mail_app
     assert sent.sent == 0
 
 
-def test_invitations_to_a_past_meeting_or_unreachable_contact_are_not_sent(mail_app, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_invitations_to_a_past_meeting_or_unreachable_contact_are_not_sent(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     space = world.space()
     past = world.meeting(space, clock.at - timedelta(days=1))
     world.invite(past, world.contact("Nadia", "Benali"), clock.at)
     future = world.meeting(space, paris(2026, 4, 2, 10))
     world.invite(future, world.contact("Sans", "Adresse", email=" "), clock.at)
     world.commit()
-    swept, sent = run_at(mail_app, clock.at)
+    swept, _sent = run_at(mail_app, clock.at)
     assert swept.total == 0 and smtp_sink.count() == 0

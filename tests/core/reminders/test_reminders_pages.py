@@ -87,17 +87,29 @@ def test_rule_timings_are_edited_by_admins(mail_app, world: World, smtp_sink: Sm
     with TestClient(mail_app, follow_redirects=True) as client:
         login(client, "camille.martin@example.org", PASSWORD)
         page = client.get("/courriels/regles")
-        assert page.status_code == 200 and "Relance des invités sans réponse" in page.text and 'value="J-7"' in page.text
-        bad = post_form(client, "/courriels/regles/core.reminder_unanswered",
-                        {"enabled": "1", "offsets": "J-10, dans 3 jours", "send_time": "25:00"})
+        assert (
+            page.status_code == 200
+            and "Relance des invités sans réponse" in page.text
+            and 'value="J-7"' in page.text
+        )
+        bad = post_form(
+            client,
+            "/courriels/regles/core.reminder_unanswered",
+            {"enabled": "1", "offsets": "J-10, dans 3 jours", "send_time": "25:00"},
+        )
         assert bad.status_code == 400
         assert "« dans 3 jours »" in bad.text and "pas un délai" in bad.text and "Heure invalide" in bad.text
         assert 'value="J-10, dans 3 jours"' in bad.text  # what was typed is kept
         assert 'aria-invalid="true"' in bad.text
-        good = post_form(client, "/courriels/regles/core.reminder_unanswered",
-                         {"enabled": "1", "offsets": "j-10, J-3", "send_time": "09:30"})
+        good = post_form(
+            client,
+            "/courriels/regles/core.reminder_unanswered",
+            {"enabled": "1", "offsets": "j-10, J-3", "send_time": "09:30"},
+        )
         assert good.status_code == 200 and "enregistrée" in good.text and 'value="J-10, J-3"' in good.text
-        off = post_form(client, "/courriels/regles/core.reminder_accepted", {"offsets": "J-1", "send_time": "08:00"})
+        off = post_form(
+            client, "/courriels/regles/core.reminder_accepted", {"offsets": "J-1", "send_time": "08:00"}
+        )
         assert off.status_code == 200
         assert post_form(client, "/courriels/regles/inconnue.regle", {}).status_code == 404
     world.db.commit()
@@ -114,4 +126,3 @@ def test_rule_timings_are_edited_by_admins(mail_app, world: World, smtp_sink: Sm
     world.commit()
     run_at(mail_app, paris(2026, 3, 19, 8))
     assert world.outbox("core.reminder_accepted") == []
-

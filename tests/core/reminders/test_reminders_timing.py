@@ -115,16 +115,24 @@ def test_admin_timing_in_working_days_and_the_per_meeting_switch(make_app, world
     quiet = world.meeting(space, paris(2026, 5, 11, 14), title="Réunion sans rappel", reminders_enabled=False)
     for m in (meeting, quiet):
         world.invite(m, world.contact("Julien", f"Roux{m.id}"), paris(2026, 4, 1))
-    world.db.add(ReminderRuleState(name="core.reminder_unanswered", enabled=True, offsets=["J-5 ouvrés"], send_time="09:15"))
+    world.db.add(
+        ReminderRuleState(
+            name="core.reminder_unanswered", enabled=True, offsets=["J-5 ouvrés"], send_time="09:15"
+        )
+    )
     world.commit()
     due = paris(2026, 4, 30, 9, 15)  # 1 May and 8 May are not working days
     [reminder] = collect(app, "core.reminder_unanswered", due)
     assert reminder.due_at == due and reminder.meeting_id == meeting.id
     assert reminder.key.endswith(":J-5o")
-    assert collect(app, "core.reminder_unanswered", paris(2026, 5, 4, 9, 15)) == []  # J-7 is not used any more
+    assert (
+        collect(app, "core.reminder_unanswered", paris(2026, 5, 4, 9, 15)) == []
+    )  # J-7 is not used any more
 
 
-def test_minutes_missing_stops_once_written_and_action_items_overdue(make_app, world: World, smtp_sink: SmtpSink) -> None:  # type: ignore[no-untyped-def]
+def test_minutes_missing_stops_once_written_and_action_items_overdue(
+    make_app, world: World, smtp_sink: SmtpSink
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(plugins=[], smtp_url=smtp_sink.url)
     space = world.space()
     camille, isabelle = world.contact("Camille", "Martin"), world.contact("Isabelle", "Moreau")
@@ -138,7 +146,10 @@ def test_minutes_missing_stops_once_written_and_action_items_overdue(make_app, w
     world.commit()
 
     run_at(app, paris(2026, 3, 13, 8))  # J+3
-    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages) == ["camille.martin@example.org", "isabelle.moreau@example.org"]
+    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages) == [
+        "camille.martin@example.org",
+        "isabelle.moreau@example.org",
+    ]
     assert "Compte rendu à écrire" in smtp_sink.messages[0].message["Subject"]
     world.minutes(meeting)
     world.commit()
@@ -149,7 +160,9 @@ def test_minutes_missing_stops_once_written_and_action_items_overdue(make_app, w
     assert "List-Unsubscribe" in overdue.message  # optional reminders can be refused in one click
 
 
-def test_a_reminder_is_never_sent_after_its_meeting_started(make_app, world: World, smtp_sink: SmtpSink) -> None:  # type: ignore[no-untyped-def]
+def test_a_reminder_is_never_sent_after_its_meeting_started(
+    make_app, world: World, smtp_sink: SmtpSink
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(plugins=[], smtp_url=smtp_sink.url)
     meeting = world.meeting(world.space(), paris(2026, 3, 20, 9))
     world.invite(meeting, world.contact("Nadia", "Benali"), paris(2026, 3, 1), response="accepted")
@@ -158,7 +171,7 @@ def test_a_reminder_is_never_sent_after_its_meeting_started(make_app, world: Wor
     sweep(state, paris(2026, 3, 19, 8))  # swept at J-1, but the sender is down until the meeting
     [row] = world.outbox("core.reminder_accepted")
     assert row.status == "pending"
-    swept, sent = run_at(app, paris(2026, 3, 20, 9, 30))
+    _swept, sent = run_at(app, paris(2026, 3, 20, 9, 30))
     assert sent.expired == 1 and sent.sent == 0 and smtp_sink.count() == 0
     assert world.outbox("core.reminder_accepted")[0].status == "expired"
     # a sweep that only comes back after the meeting records the missed reminder as expired
@@ -166,6 +179,6 @@ def test_a_reminder_is_never_sent_after_its_meeting_started(make_app, world: Wor
     world.invite(meeting2, world.contact("Karim", "Haddad"), paris(2026, 3, 1), response="accepted")
     world.commit()
     sweep(state, paris(2026, 3, 24, 7))
-    swept, sent = run_at(app, paris(2026, 3, 25, 10))
+    _swept, sent = run_at(app, paris(2026, 3, 25, 10))
     rows = [r for r in world.outbox("core.reminder_accepted") if r.meeting_id == meeting2.id]
     assert [r.status for r in rows] == ["expired"] and smtp_sink.count() == 0
