@@ -144,12 +144,13 @@ _PARTSTAT = {
 }
 
 
-def rsvp_links(run: RuleRun, invitation_id: int) -> dict[str, str]:
-    """The three one-answer links and the answer page (signed, from ``RESEAU_BASE_URL``)."""
+def rsvp_links(run: RuleRun, invitation_id: int, *, page_only: bool = False) -> dict[str, str]:
+    """The three one-answer links (or only the answer page), signed, from ``RESEAU_BASE_URL``."""
     from core.calendar.rsvp import rsvp_url
 
+    if page_only:
+        return {"page": rsvp_url(run.settings, invitation_id)}
     return {
-        "page": rsvp_url(run.settings, invitation_id),
         "accept": rsvp_url(run.settings, invitation_id, cal.ACCEPTED),
         "tentative": rsvp_url(run.settings, invitation_id, cal.TENTATIVE),
         "decline": rsvp_url(run.settings, invitation_id, cal.DECLINED),
@@ -384,7 +385,7 @@ def _before_meeting(run: RuleRun, rule: str, response: str, template: str) -> It
                 if invitation.invited_at >= due:
                     continue  # invited after this reminder's time: the invitation says it all
                 context = meeting_context(run, meeting, space, run_agenda(run, meeting.id))
-                context["rsvp"] = rsvp_links(run, invitation.id)
+                context["rsvp"] = rsvp_links(run, invitation.id, page_only=response == cal.ACCEPTED)
                 context["offset"] = str(offset)
                 yield Due(
                     key=f"{rule}:{invitation.id}:{_stamp(meeting.starts_at)}:{offset.slug}",

@@ -518,29 +518,18 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def _send_batches(
-    state: AppState,
-    config: SmtpConfig,
-    owner: str,
-    prepared: dict[int, Prepared],
-    ready: list[Prepared],
-    now: datetime,
-    rng: random.Random,
+async def _send_batch(
+    state: AppState, config: SmtpConfig | None, owner: str, ids: list[int], now: datetime, rng: random.Random
 ) -> SendReport:
-    """Send ``ready`` in batches of ``per_connection``, ``connections`` at a time; each batch's
-    outcomes are recorded as soon as it is done."""
-    gate = asyncio.Semaphore(config.connections)
-    size = config.per_connection
-
-    async def one(batch: list[Prepared]) -> SendReport:
-        async with gate:
-            outcomes = await deliver_smtp(config, batch)
-        return await asyncio.to_thread(record, state, owner, prepared, outcomes, now, rng)
-
-    report = SendReport()
-    for partial in await asyncio.gather(*(one(ready[i : i + size]) for i in range(0, len(ready), size))):
-        report.add(partial)
-    return report
+    """Prepare (in a thread), deliver over one connection (or to files), record (in a thread)."""
+    prepared = {p.id: p for p in await asyncio.to_thread(prepare, state, ids, now)}
+    outcomes = [Outcome(p.id, "permanent", p.error) for p in prepared.values() if p.error]
+    ready = [p for p in prepared.values() if not p.error]
+    if ready and config is None:
+        outcomes += await asyncio.to_thread(deliver_files, state.settings, ready, now)
+    elif ready and config is not None:
+        outcomes += await deliver_smtp(config, ready)
+    return await asyncio.to_thread(record, state, owner, prepared, outcomes, now, rng)
 
 
 async def send_due(
@@ -552,11 +541,22 @@ async def send_due(
     max_rounds: int = 50,
     rng: random.Random | None = None,
 ) -> SendReport:
-    """Send everything due at ``now`` (the app's clock by default), claim after claim."""
+    """Send everything due at ``now`` (the app's clock by default), claim after claim.
+
+    Each claim is cut into batches of ``per_connection`` messages; ``connections`` batches run
+    at once, so one batch's rendering overlaps the others' network round trips.
+    """
     now = now or state.now()
     owner = owner or new_owner()
     rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
     config = SmtpConfig.from_settings(state.settings)
+    size = config.per_connection if config is not None else 50
+    gate = asyncio.Semaphore(config.connections if config is not None else 1)
+
+    async def one(batch: list[int]) -> SendReport:
+        async with gate:
+            return await _send_batch(state, config, owner, batch, now, rng)
+
     report = SendReport()
     for _ in range(max_rounds):
         ids, expired = await asyncio.to_thread(claim, state, now, owner, limit)
@@ -564,16 +564,8 @@ async def send_due(
         if not ids:
             break
         report.claimed += len(ids)
-        prepared = {p.id: p for p in await asyncio.to_thread(prepare, state, ids, now)}
-        broken = [Outcome(p.id, "permanent", p.error) for p in prepared.values() if p.error]
-        ready = [p for p in prepared.values() if not p.error]
-        if broken:
-            report.add(await asyncio.to_thread(record, state, owner, prepared, broken, now, rng))
-        if config is None:
-            outcomes = await asyncio.to_thread(deliver_files, state.settings, ready, now)
-            report.add(await asyncio.to_thread(record, state, owner, prepared, outcomes, now, rng))
-        else:
-            report.add(await _send_batches(state, config, owner, prepared, ready, now, rng))
+        for partial in await asyncio.gather(*(one(ids[i : i + size]) for i in range(0, len(ids), size))):
+            report.add(partial)
         if len(ids) < limit:
             break
     return report

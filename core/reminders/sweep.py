@@ -1,10 +1,10 @@
 """The sweep: ask every enabled rule what is due now and put it in the outbox, exactly once.
 
-Each rule is swept in its own short transaction: its state row is locked (so two sweepers do
-not do the same work twice), the window ``(since, now]`` runs from the previous sweep (minus
+One short transaction, a savepoint per rule: the rule's state row is locked (so two sweepers
+do not do the same work twice), the window ``(since, now]`` runs from the previous sweep (minus
 the rule's overlap) to now, the rule's due emails are filtered by people's choices and
 inserted with insert-or-ignore on their key, and the watermark moves to ``now``. A rule that
-fails is rolled back and retried at the next sweep; the others go on.
+fails is rolled back to its savepoint and retried at the next sweep; the others go on.
 """
 
 from __future__ import annotations
@@ -162,50 +162,50 @@ def _resolve(
     return resolved
 
 
-def sweep_rule(state: AppState, rule: ReminderRule, now: datetime, *, digest_time: time) -> int:
-    """Sweep one rule at ``now`` in its own transaction; return how many rows were inserted."""
+def sweep_rule(db: Session, state: AppState, rule: ReminderRule, now: datetime, *, digest_time: time) -> int:
+    """Sweep one rule at ``now`` in the session's transaction; return how many rows were inserted."""
     settings = state.settings
     router = state.extras.get("router")
-    with transaction(state.session_factory) as db:
-        rule_state = _lock_state(db, rule.name)
-        timing = effective_timing(rule, rule_state)
-        if rule_state.swept_until is None:
-            since = now - FIRST_LOOKBACK
-        else:
-            since = min(rule_state.swept_until, now) - rule.overlap
-        inserted = 0
-        if timing.enabled:
-            run = RuleRun(
-                db=db,
-                rule=rule,
-                timing=timing,
-                since=since,
-                now=now,
-                settings=settings,
-                url_path_for=router.url_path_for if router is not None else None,
-            )
-            dues = [d for d in rule.collect(run) if d.due_at <= now]
-            rows = []
-            for due, resolved in _resolve(db, rule, dues, now, settings.default_language, digest_time):
-                status = PENDING
-                if due.expires_at is not None and due.expires_at <= now:
-                    status = EXPIRED  # found too late (the sweep was down): recorded, never sent
-                elif resolved.held:
-                    status = HELD
-                rows.append(
-                    row_values(
-                        due,
-                        rule=rule.name,
-                        language=resolved.language,
-                        now=now,
-                        optional=rule.opt_out_allowed,
-                        user_id=resolved.user_id,
-                        status=status,
-                    )
+    rule_state = _lock_state(db, rule.name)
+    timing = effective_timing(rule, rule_state)
+    if rule_state.swept_until is None:
+        since = now - FIRST_LOOKBACK
+    else:
+        since = min(rule_state.swept_until, now) - rule.overlap
+    inserted = 0
+    if timing.enabled:
+        run = RuleRun(
+            db=db,
+            rule=rule,
+            timing=timing,
+            since=since,
+            now=now,
+            settings=settings,
+            url_path_for=router.url_path_for if router is not None else None,
+        )
+        dues = [d for d in rule.collect(run) if d.due_at <= now]
+        rows = []
+        for due, resolved in _resolve(db, rule, dues, now, settings.default_language, digest_time):
+            status = PENDING
+            if due.expires_at is not None and due.expires_at <= now:
+                status = EXPIRED  # found too late (the sweep was down): recorded, never sent
+            elif resolved.held:
+                status = HELD
+            rows.append(
+                row_values(
+                    due,
+                    rule=rule.name,
+                    language=resolved.language,
+                    now=now,
+                    optional=rule.opt_out_allowed,
+                    user_id=resolved.user_id,
+                    status=status,
                 )
-            inserted = insert_ignore(db, rows)
-        if rule_state.swept_until is None or rule_state.swept_until < now:
-            rule_state.swept_until = now
+            )
+        inserted = insert_ignore(db, rows)
+    if rule_state.swept_until is None or rule_state.swept_until < now:
+        rule_state.swept_until = now
+    db.flush()
     return inserted
 
 
@@ -218,29 +218,32 @@ def sweep(
 ) -> SweepReport:
     """Sweep every registered rule (or those named) at ``now`` (the app's clock by default).
 
-    The digest rule runs last, so reminders held by this sweep can join a digest due now.
+    One transaction, a savepoint per rule: a rule that fails is rolled back alone (its
+    watermark stays, so it is retried at the next sweep) and the others are kept. The digest
+    rule runs last, so reminders held by this sweep can join a digest due now.
     """
     now = now or state.now()
     registry: dict[str, ReminderRule] = state.registry.reminder_rules
     names = list(rules) if rules is not None else list(registry)
     names.sort(key=lambda n: n == DIGEST_RULE)
-    digest_time = _digest_time(state, registry)
     report = SweepReport()
-    for name in names:
-        rule = registry[name]
-        try:
-            report.inserted[name] = sweep_rule(state, rule, now, digest_time=digest_time)
-        except Exception as exc:  # one broken rule must not stop the others
-            log.exception("reminder rule %s failed", name)
-            report.errors[name] = f"{type(exc).__name__}: {exc}"
-            if on_error is not None:
-                on_error(name, exc)
+    with transaction(state.session_factory) as db:
+        digest_time = _digest_time(db, registry)
+        for name in names:
+            rule = registry[name]
+            try:
+                with db.begin_nested():
+                    report.inserted[name] = sweep_rule(db, state, rule, now, digest_time=digest_time)
+            except Exception as exc:  # one broken rule must not stop the others
+                log.exception("reminder rule %s failed", name)
+                report.errors[name] = f"{type(exc).__name__}: {exc}"
+                if on_error is not None:
+                    on_error(name, exc)
     return report
 
 
-def _digest_time(state: AppState, registry: dict[str, ReminderRule]) -> time:
+def _digest_time(db: Session, registry: dict[str, ReminderRule]) -> time:
     rule = registry.get(DIGEST_RULE)
     if rule is None:
         return time(7, 30)
-    with state.session_factory() as db:
-        return effective_timing(rule, db.get(ReminderRuleState, DIGEST_RULE)).send_time
+    return effective_timing(rule, db.get(ReminderRuleState, DIGEST_RULE)).send_time

@@ -105,7 +105,7 @@ def test_reschedule_cancels_pending_and_sends_an_update_with_next_sequence(
     karim_rows = [r for r in world.outbox("core.invitation") if r.recipient_email.startswith("karim")]
     assert [r.status for r in karim_rows] == ["cancelled"]
 
-    swept, sent = engine_run(mail_app.state.reseau, moved)
+    _swept, sent = engine_run(mail_app.state.reseau, moved)
     assert sent.sent == 2
     nadia_mail = smtp_sink.to("nadia.benali@example.org")
     assert len(nadia_mail) == 2
