@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,13 @@ class Database:
             admin.dispose()
             self.url = PG_SERVER.rsplit("/", 1)[0] + f"/{self.name}"
         self.settings = Settings(
-            database_url=self.url, data_dir=folder / "data", secret_key="bench", base_url="http://127.0.0.1:8000",
-            plugins=(), load_entrypoints=False, run_scheduler=False,
+            database_url=self.url,
+            data_dir=folder / "data",
+            secret_key="bench",
+            base_url="http://127.0.0.1:8000",
+            plugins=(),
+            load_entrypoints=False,
+            run_scheduler=False,
         )
         engine = make_engine(self.url)
         migrate.upgrade(self.settings, engine=engine)
@@ -99,14 +104,32 @@ def generate(state: Any, meetings: int, seed: int, *, first: bool) -> None:
     rng = random.Random(seed)
     with transaction(state.session_factory) as db:
         if first:
-            _bulk(db, Space, [{"slug": f"espace-{i}", "name": f"Groupe de travail n° {i}", "kind": "core.espace"}
-                              for i in range(SPACES)])
-            _bulk(db, Contact, [{"first_name": f"Prénom{i}", "last_name": f"Nom{i}",
-                                 "email": f"contact{i}@example.org"} for i in range(CONTACTS)])
+            _bulk(
+                db,
+                Space,
+                [
+                    {"slug": f"espace-{i}", "name": f"Groupe de travail n° {i}", "kind": "core.espace"}
+                    for i in range(SPACES)
+                ],
+            )
+            _bulk(
+                db,
+                Contact,
+                [
+                    {"first_name": f"Prénom{i}", "last_name": f"Nom{i}", "email": f"contact{i}@example.org"}
+                    for i in range(CONTACTS)
+                ],
+            )
             space_ids = list(db.scalars(select(Space.id)))
             contact_ids = list(db.scalars(select(Contact.id)))
-            _bulk(db, SpaceMembership, [{"space_id": s, "role": ANIMATOR, "contact_id": contact_ids[i]}
-                                        for i, s in enumerate(space_ids)])
+            _bulk(
+                db,
+                SpaceMembership,
+                [
+                    {"space_id": s, "role": ANIMATOR, "contact_id": contact_ids[i]}
+                    for i, s in enumerate(space_ids)
+                ],
+            )
         space_ids = list(db.scalars(select(Space.id)))
         contact_ids = list(db.scalars(select(Contact.id)))
         start = INSTANT - timedelta(days=3650 if first else 7300)
@@ -117,44 +140,94 @@ def generate(state: Any, meetings: int, seed: int, *, first: bool) -> None:
             at = start + timedelta(seconds=rng.uniform(0, span))
             at = at.replace(minute=0, second=0, microsecond=0)
             stamp = at - timedelta(days=30)
-            rows.append({
-                "uid": f"{uuid.UUID(int=rng.getrandbits(128))}@bench", "sequence": 0, "space_id": rng.choice(space_ids),
-                "kind": "core.reunion", "title": "Réunion de travail", "description": "", "starts_at": at,
-                "ends_at": at + timedelta(hours=2), "location": "Mairie", "room": "", "online_url": "",
-                "visibility": "members", "status": "scheduled", "cancel_reason": "", "reminders_enabled": True,
-                "created_at": stamp, "updated_at": stamp,
-            })
+            rows.append(
+                {
+                    "uid": f"{uuid.UUID(int=rng.getrandbits(128))}@bench",
+                    "sequence": 0,
+                    "space_id": rng.choice(space_ids),
+                    "kind": "core.reunion",
+                    "title": "Réunion de travail",
+                    "description": "",
+                    "starts_at": at,
+                    "ends_at": at + timedelta(hours=2),
+                    "location": "Mairie",
+                    "room": "",
+                    "online_url": "",
+                    "visibility": "members",
+                    "status": "scheduled",
+                    "cancel_reason": "",
+                    "reminders_enabled": True,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+            )
         _bulk(db, Meeting, rows)
-        new = db.execute(select(Meeting.id, Meeting.starts_at).order_by(Meeting.id.desc()).limit(meetings)).all()
+        new = db.execute(
+            select(Meeting.id, Meeting.starts_at).order_by(Meeting.id.desc()).limit(meetings)
+        ).all()
         invitations, minutes, actions, outbox = [], [], [], []
         for meeting_id, starts_at in new:
             past = starts_at < INSTANT
             for contact_id in rng.sample(contact_ids, 10):
-                invitations.append({
-                    "meeting_id": meeting_id, "contact_id": contact_id, "invited_at": starts_at - timedelta(days=30),
-                    "response": rng.choice(("pending", "accepted", "accepted", "declined", "tentative")),
-                    "comment": "",
-                })
+                invitations.append(
+                    {
+                        "meeting_id": meeting_id,
+                        "contact_id": contact_id,
+                        "invited_at": starts_at - timedelta(days=30),
+                        "response": rng.choice(("pending", "accepted", "accepted", "declined", "tentative")),
+                        "comment": "",
+                    }
+                )
             if past and rng.random() < 0.9:
-                minutes.append({"meeting_id": meeting_id, "body": "Compte rendu", "body_html": "<p>Compte rendu</p>",
-                                "updated_at": starts_at})
-            for k in range(2):
-                actions.append({"meeting_id": meeting_id, "space_id": space_ids[0], "title": "Action",
-                                "owner_contact_id": rng.choice(contact_ids),
-                                "due_on": (starts_at + timedelta(days=rng.randint(7, 60))).date(),
-                                "status": "done" if past and rng.random() < 0.8 else "open",
-                                "created_at": starts_at})
+                minutes.append(
+                    {
+                        "meeting_id": meeting_id,
+                        "body": "Compte rendu",
+                        "body_html": "<p>Compte rendu</p>",
+                        "updated_at": starts_at,
+                    }
+                )
+            for _ in range(2):
+                actions.append(
+                    {
+                        "meeting_id": meeting_id,
+                        "space_id": space_ids[0],
+                        "title": "Action",
+                        "owner_contact_id": rng.choice(contact_ids),
+                        "due_on": (starts_at + timedelta(days=rng.randint(7, 60))).date(),
+                        "status": "done" if past and rng.random() < 0.8 else "open",
+                        "created_at": starts_at,
+                    }
+                )
             if past:
                 for k in range(4):
                     key = f"bench.history:{meeting_id}:{k}"
-                    outbox.append({
-                        "key": key, "message_id": "", "rule": "core.reminder_accepted", "status": "sent",
-                        "optional": True, "recipient_email": "x@example.org", "recipient_name": "", "language": "fr",
-                        "template": "emails/reminder_accepted", "context": {}, "attachments": [], "subject": "Rappel",
-                        "body_text": "", "body_html": "", "meeting_id": meeting_id, "due_at": starts_at,
-                        "next_attempt_at": starts_at, "attempts": 1, "last_error": "", "created_at": starts_at,
-                        "sent_at": starts_at, "updated_at": starts_at,
-                    })
+                    outbox.append(
+                        {
+                            "key": key,
+                            "message_id": "",
+                            "rule": "core.reminder_accepted",
+                            "status": "sent",
+                            "optional": True,
+                            "recipient_email": "x@example.org",
+                            "recipient_name": "",
+                            "language": "fr",
+                            "template": "emails/reminder_accepted",
+                            "context": {},
+                            "attachments": [],
+                            "subject": "Rappel",
+                            "body_text": "",
+                            "body_html": "",
+                            "meeting_id": meeting_id,
+                            "due_at": starts_at,
+                            "next_attempt_at": starts_at,
+                            "attempts": 1,
+                            "last_error": "",
+                            "created_at": starts_at,
+                            "sent_at": starts_at,
+                            "updated_at": starts_at,
+                        }
+                    )
         _bulk(db, Invitation, invitations)
         _bulk(db, Minutes, minutes)
         _bulk(db, ActionItem, actions)
@@ -213,8 +286,17 @@ def bench_sweep(kind: str, meetings: int) -> dict[str, Any]:
             state.engine.dispose()
         finally:
             database.drop()
-    return {"db": kind, "generated_s": generated, "history": counts, "sweep_ms": median1, "sweep_best_ms": best1,
-            "due": due1, "sweep_doubled_ms": median2, "sweep_doubled_best_ms": best2, "due_doubled": due2}
+    return {
+        "db": kind,
+        "generated_s": generated,
+        "history": counts,
+        "sweep_ms": median1,
+        "sweep_best_ms": best1,
+        "due": due1,
+        "sweep_doubled_ms": median2,
+        "sweep_doubled_best_ms": best2,
+        "due_doubled": due2,
+    }
 
 
 # ------------------------------------------------------------------------------ sending
@@ -244,25 +326,33 @@ def start_sink() -> tuple[subprocess.Popen[str], int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         free = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-c", SINK, str(free)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(free)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     return proc, int(proc.stdout.readline())
 
 
-async def aiosmtplib_alone(port: int, payloads: list[tuple[str, str, bytes]], connections: int, per_connection: int) -> float:
+async def aiosmtplib_alone(
+    port: int, payloads: list[tuple[str, str, bytes]], connections: int, per_connection: int
+) -> float:
     """Messages/s of aiosmtplib with the same batches: a connection per batch, ``connections`` at once."""
     gate = asyncio.Semaphore(connections)
 
     async def batch(items: list[tuple[str, str, bytes]]) -> None:
         async with gate:
-            smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, local_hostname="localhost")
+            smtp = aiosmtplib.SMTP(
+                hostname="127.0.0.1", port=port, start_tls=False, local_hostname="localhost"
+            )
             await smtp.connect()
             for sender, to, data in items:
                 await smtp.sendmail(sender, [to], data)
             await smtp.quit()
 
     started = time.perf_counter()
-    await asyncio.gather(*(batch(payloads[i : i + per_connection]) for i in range(0, len(payloads), per_connection)))
+    await asyncio.gather(
+        *(batch(payloads[i : i + per_connection]) for i in range(0, len(payloads), per_connection))
+    )
     return len(payloads) / (time.perf_counter() - started)
 
 
@@ -277,19 +367,30 @@ def bench_send(kind: str, messages: int, connections: int = 4, per_connection: i
                 config = SmtpConfig.from_settings(state.settings)
                 assert config is not None
                 meeting = {
-                    "title": "Comité technique du Contrat de ville", "description": "", "starts_at": INSTANT,
-                    "ends_at": INSTANT + timedelta(hours=2), "location": "Mairie, salle du conseil", "room": "",
-                    "online_url": "https://visio.example.org/comite", "cancel_reason": "",
-                    "url": "http://127.0.0.1:8000/agenda/", "id": 1,
+                    "title": "Comité technique du Contrat de ville",
+                    "description": "",
+                    "starts_at": INSTANT,
+                    "ends_at": INSTANT + timedelta(hours=2),
+                    "location": "Mairie, salle du conseil",
+                    "room": "",
+                    "online_url": "https://visio.example.org/comite",
+                    "cancel_reason": "",
+                    "url": "http://127.0.0.1:8000/agenda/",
+                    "id": 1,
                     "agenda": [{"title": f"Point {i}", "duration_minutes": 15} for i in range(5)],
                 }
                 with transaction(state.session_factory) as db:
                     for n in range(messages):
                         due = Due(
-                            key=f"bench.send:{n}", recipient=Recipient(f"personne{n}@example.org", f"Personne {n}"),
+                            key=f"bench.send:{n}",
+                            recipient=Recipient(f"personne{n}@example.org", f"Personne {n}"),
                             template="emails/reminder_accepted",
-                            context={"meeting": meeting, "space": {"id": 1, "name": "Groupe Habitat"},
-                                     "rsvp": {"page": "http://127.0.0.1:8000/agenda/reponse/x"}, "offset": "J-1"},
+                            context={
+                                "meeting": meeting,
+                                "space": {"id": 1, "name": "Groupe Habitat"},
+                                "rsvp": {"page": "http://127.0.0.1:8000/agenda/reponse/x"},
+                                "offset": "J-1",
+                            },
                             due_at=INSTANT - timedelta(hours=1),
                         )
                         enqueue(db, due, rule="core.reminder_accepted", now=INSTANT - timedelta(hours=1))
@@ -306,31 +407,50 @@ def bench_send(kind: str, messages: int, connections: int = 4, per_connection: i
                 database.drop()
     finally:
         proc.communicate("", timeout=10)
-    return {"db": kind, "messages": messages, "connections": connections, "per_connection": per_connection,
-            "aiosmtplib_alone_per_s": baseline, "sender_per_s": ours, "ratio": ours / baseline}
+    return {
+        "db": kind,
+        "messages": messages,
+        "connections": connections,
+        "per_connection": per_connection,
+        "aiosmtplib_alone_per_s": baseline,
+        "sender_per_s": ours,
+        "ratio": ours / baseline,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--meetings", type=int, default=20000, help="meetings in the first history (doubled later)")
+    parser.add_argument(
+        "--meetings", type=int, default=20000, help="meetings in the first history (doubled later)"
+    )
     parser.add_argument("--messages", type=int, default=2000)
     args = parser.parse_args(argv)
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    print(f"Machine: {os.cpu_count()} CPU, Python {sys.version.split()[0]}; instant {INSTANT:%Y-%m-%d %H:%M} UTC")
+    print(
+        f"Machine: {os.cpu_count()} CPU, Python {sys.version.split()[0]}; "
+        f"instant {INSTANT:%Y-%m-%d %H:%M} UTC"
+    )
     for kind in kinds:
         s = bench_sweep(kind, args.meetings)
         h = s["history"]
         print(f"[{kind}] history generated in {s['generated_s']:.1f} s")
-        print(f"[{kind}] sweep at an instant, {args.meetings} meetings: {s['sweep_ms']:.1f} ms median "
-              f"(best {s['sweep_best_ms']:.1f}), {s['due']} emails due")
-        print(f"[{kind}] sweep after doubling ({h['meetings']} meetings, {h['invitations']} invitations, "
-              f"{h['outbox']} outbox rows): {s['sweep_doubled_ms']:.1f} ms median "
-              f"(best {s['sweep_doubled_best_ms']:.1f}), {s['due_doubled']} emails due")
+        print(
+            f"[{kind}] sweep at an instant, {args.meetings} meetings: {s['sweep_ms']:.1f} ms median "
+            f"(best {s['sweep_best_ms']:.1f}), {s['due']} emails due"
+        )
+        print(
+            f"[{kind}] sweep after doubling ({h['meetings']} meetings, {h['invitations']} invitations, "
+            f"{h['outbox']} outbox rows): {s['sweep_doubled_ms']:.1f} ms median "
+            f"(best {s['sweep_doubled_best_ms']:.1f}), {s['due_doubled']} emails due"
+        )
         m = bench_send(kind, args.messages)
-        print(f"[{kind}] sending {m['messages']} messages ({m['connections']} connections x {m['per_connection']}): "
-              f"{m['sender_per_s']:.0f}/s; aiosmtplib alone {m['aiosmtplib_alone_per_s']:.0f}/s; "
-              f"ratio {m['ratio']:.2f}")
+        print(
+            f"[{kind}] sending {m['messages']} messages "
+            f"({m['connections']} connections x {m['per_connection']}): "
+            f"{m['sender_per_s']:.0f}/s; aiosmtplib alone {m['aiosmtplib_alone_per_s']:.0f}/s; "
+            f"ratio {m['ratio']:.2f}"
+        )
 
 
 if __name__ == "__main__":

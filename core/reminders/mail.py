@@ -16,8 +16,8 @@ from datetime import datetime
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
-from functools import lru_cache
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, TemplateNotFound, select_autoescape
