@@ -35,7 +35,7 @@ class _CachedRegistry(HeaderRegistry):
 
     @lru_cache(maxsize=256)  # noqa: B019 - one registry for the process
     def __getitem__(self, name: str) -> type[BaseHeader]:
-        return super().__getitem__(name)  # type: ignore[no-any-return]
+        return super().__getitem__(name)
 
 
 #: RFC 5322 with CRLF and the cached registry; what messages are built and serialised with

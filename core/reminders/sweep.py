@@ -95,7 +95,12 @@ class _Resolved:
 
 
 def _resolve(
-    db: Session, rule: ReminderRule, dues: list[Due], now: datetime, default_language: str, digest_time: time
+    db: Session,
+    rule: ReminderRule,
+    dues: list[Due],
+    now: datetime,
+    default_language: str,
+    digest_time: time | None,
 ) -> list[tuple[Due, _Resolved]]:
     """Find each recipient's account, drop refused optional reminders, decide digests.
 
@@ -155,14 +160,16 @@ def _resolve(
         language = due.recipient.language or (user.language if user is not None else None) or default_language
         held = False
         mode = modes.get(user.id, DIGEST_NONE) if user is not None else DIGEST_NONE
-        if rule.opt_out_allowed and mode != DIGEST_NONE:
+        if rule.opt_out_allowed and mode != DIGEST_NONE and digest_time is not None:
             # a reminder that would expire before the digest goes out is sent on its own
             held = due.expires_at is None or due.expires_at > next_digest_at(now, mode, digest_time)
         resolved.append((due, _Resolved(user.id if user is not None else None, language, held)))
     return resolved
 
 
-def sweep_rule(db: Session, state: AppState, rule: ReminderRule, now: datetime, *, digest_time: time) -> int:
+def sweep_rule(
+    db: Session, state: AppState, rule: ReminderRule, now: datetime, *, digest_time: time | None
+) -> int:
     """Sweep one rule at ``now`` in the session's transaction; return how many rows were inserted."""
     settings = state.settings
     router = state.extras.get("router")
@@ -242,8 +249,11 @@ def sweep(
     return report
 
 
-def _digest_time(db: Session, registry: dict[str, ReminderRule]) -> time:
+def _digest_time(db: Session, registry: dict[str, ReminderRule]) -> time | None:
+    """When digests go out, or ``None`` when there are none (rule missing or switched off):
+    then nothing is held for them."""
     rule = registry.get(DIGEST_RULE)
     if rule is None:
-        return time(7, 30)
-    return effective_timing(rule, db.get(ReminderRuleState, DIGEST_RULE)).send_time
+        return None
+    timing = effective_timing(rule, db.get(ReminderRuleState, DIGEST_RULE))
+    return timing.send_time if timing.enabled else None

@@ -22,7 +22,9 @@ def collect_absence(run: RuleRun) -> Iterator[Due]:
         due_at = run.due_on(DEADLINE, offset)
         if not run.is_due(due_at):
             continue
-        planned = select(Meeting.space_id).where(Meeting.starts_at < paris_to_utc(DEADLINE, run.timing.send_time))
+        planned = select(Meeting.space_id).where(
+            Meeting.starts_at < paris_to_utc(DEADLINE, run.timing.send_time)
+        )
         for space in run.db.scalars(select(Space).where(Space.id.not_in(planned))):
             yield Due(
                 key=f"fake_plugin.absence:{space.id}:{DEADLINE}:{offset.slug}",
@@ -42,7 +44,11 @@ def collect_broken(run: RuleRun) -> Iterator[Due]:
 @hookimpl
 def reseau_register_reminder_rules() -> list[ReminderRule]:
     return [
-        ReminderRule("fake_plugin.absence", "Aucune réunion prévue", collect_absence,
-                     default_timing=Timing.of("S-4", "S-1")),
+        ReminderRule(
+            "fake_plugin.absence",
+            "Aucune réunion prévue",
+            collect_absence,
+            default_timing=Timing.of("S-4", "S-1"),
+        ),
         ReminderRule("fake_plugin.broken", "Règle cassée", collect_broken, opt_out_allowed=False),
     ]

@@ -33,6 +33,7 @@ def test_preferences_page_opt_out_keeps_invitations(
     world.commit()
     with TestClient(mail_app, follow_redirects=True) as client:
         login(client, nadia.email, PASSWORD)
+        assert "/courriels/preferences" in client.get("/compte/profil").text
         page = client.get("/courriels/preferences")
         assert page.status_code == 200
         assert "Rappel de la réunion" in page.text and "Invitation à une réunion" not in page.text

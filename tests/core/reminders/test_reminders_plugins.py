@@ -15,7 +15,9 @@ from tests.core.reminders.conftest import World, paris
 from tests.smtp import SmtpSink
 
 
-def test_a_plugin_rule_reacts_to_absence_and_a_broken_rule_is_isolated(settings, world: World, smtp_sink: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_plugin_rule_reacts_to_absence_and_a_broken_rule_is_isolated(
+    settings, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
     pm = make_plugin_manager([])
     pm.register(fake_plugin, name="fake_plugin")
     app = create_app(settings.with_(plugins=(), smtp_url=smtp_sink.url), plugin_manager=pm, clock=clock)
