@@ -159,17 +159,27 @@ async def lifespan(state: AppState) -> AsyncIterator[None]:
         yield
 
 
+def _run_soon(state: AppState, job_id: str) -> None:
+    scheduler: AsyncIOScheduler | None = state.extras.get(SCHEDULER_KEY)
+    if scheduler is None or not scheduler.running:
+        return
+    with suppress(Exception):  # the scheduler is stopping: the next process run will do it
+        scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
+
 def send_soon(state: AppState) -> None:
     """Ask this process's sender to run now (after a commit that enqueued mail).
 
     Safe from any thread. Without an in-process scheduler (production web workers) it does
     nothing: the worker's next send run, a few seconds away, picks the mail up.
     """
-    scheduler: AsyncIOScheduler | None = state.extras.get(SCHEDULER_KEY)
-    if scheduler is None or not scheduler.running:
-        return
-    with suppress(Exception):
-        scheduler.modify_job("send", next_run_time=datetime.now(UTC))
+    _run_soon(state, "send")
+
+
+def sweep_soon(state: AppState) -> None:
+    """Ask this process's sweep to run now (after a commit that invited people, rescheduled or
+    cancelled a meeting); the sweep then wakes the sender. Same rules as :func:`send_soon`."""
+    _run_soon(state, "sweep")
 
 
 async def run_once(state: AppState, at: datetime) -> tuple[SweepReport, SendReport]:

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 #: the very first sweep of a rule looks back this far, never over the whole history
 FIRST_LOOKBACK = timedelta(days=1)
 DIGEST_RULE = "core.digest"
+#: the outbox key column's size
+KEY_MAX = 300
 
 
 @dataclass
@@ -191,6 +193,10 @@ def sweep_rule(
             url_path_for=router.url_path_for if router is not None else None,
         )
         dues = [d for d in rule.collect(run) if d.due_at <= now]
+        for due in dues:
+            # keys are namespaced by rule, so two rules can never silence each other
+            if not due.key.startswith(f"{rule.name}:") or len(due.key) > KEY_MAX:
+                raise ValueError(f"key {due.key[:80]!r} must start with '{rule.name}:' (max {KEY_MAX} chars)")
         rows = []
         for due, resolved in _resolve(db, rule, dues, now, settings.default_language, digest_time):
             status = PENDING

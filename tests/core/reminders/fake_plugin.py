@@ -41,6 +41,11 @@ def collect_broken(run: RuleRun) -> Iterator[Due]:
     yield  # pragma: no cover
 
 
+def collect_bad_key(run: RuleRun) -> Iterator[Due]:
+    """A key outside the rule's namespace could silence another rule's email: refused."""
+    yield Due("core.invitation:1:s0", Recipient("x@example.org"), "fake_plugin/emails/absence", {}, run.now)
+
+
 @hookimpl
 def reseau_register_reminder_rules() -> list[ReminderRule]:
     return [
@@ -51,4 +56,5 @@ def reseau_register_reminder_rules() -> list[ReminderRule]:
             default_timing=Timing.of("S-4", "S-1"),
         ),
         ReminderRule("fake_plugin.broken", "Règle cassée", collect_broken, opt_out_allowed=False),
+        ReminderRule("fake_plugin.bad_key", "Clé hors espace de noms", collect_bad_key),
     ]

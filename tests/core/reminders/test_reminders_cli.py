@@ -128,7 +128,7 @@ def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(
     from core.db import transaction
     from core.reminders.outbox import enqueue
     from core.reminders.rules import Due, Recipient
-    from core.reminders.runtime import send_soon
+    from core.reminders.runtime import send_soon, sweep_soon
 
     meeting = world.meeting(world.space(), paris(2026, 3, 20, 14))
     world.invite(meeting, world.contact("Nadia", "Benali"), clock.at)
@@ -165,6 +165,11 @@ def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(
             "sending",
         ):
             time.sleep(0.05)
+        # a new invitation: the sweep (an hour away too) is asked to run now
+        world.invite(meeting, world.contact("Julien", "Roux"), clock.at)
+        world.commit()
+        sweep_soon(state)
+        wait_for(2)
     row = world.outbox("core.transactional")[0]
     assert row.attempts == 1  # tried at once (the template needs a meeting: it failed, visibly)
     assert row.status == "failed" and "meeting" in row.last_error

@@ -28,7 +28,8 @@ def test_a_plugin_rule_reacts_to_absence_and_a_broken_rule_is_isolated(
         world.meeting(busy, paris(2026, 6, 10, 14))
         world.commit()
         swept, sent = run_at(app, paris(2026, 6, 2, 8))  # S-4 before 30 June
-        assert swept.errors.keys() == {"fake_plugin.broken"}
+        assert swept.errors.keys() == {"fake_plugin.broken", "fake_plugin.bad_key"}
+        assert "must start with 'fake_plugin.bad_key:'" in swept.errors["fake_plugin.bad_key"]
         assert swept.inserted["fake_plugin.absence"] == 1 and sent.sent == 1
         [mail] = smtp_sink.messages
         assert mail.message["Subject"] == "Aucune réunion prévue : Groupe Éducation"
