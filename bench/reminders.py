@@ -356,7 +356,9 @@ async def aiosmtplib_alone(
     return len(payloads) / (time.perf_counter() - started)
 
 
-def bench_send(kind: str, messages: int, connections: int = 4, per_connection: int = 20) -> dict[str, Any]:
+def bench_send(
+    kind: str, messages: int, connections: int = 4, per_connection: int = 20, rounds: int = 3
+) -> dict[str, Any]:
     proc, port = start_sink()
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -397,11 +399,20 @@ def bench_send(kind: str, messages: int, connections: int = 4, per_connection: i
                 # the same bytes for aiosmtplib alone
                 ids = list(range(1, messages + 1))
                 payloads = [(p.envelope_from, p.to, p.data) for p in prepare(state, ids, INSTANT)]
-                baseline = asyncio.run(aiosmtplib_alone(port, payloads, connections, per_connection))
-                started = time.perf_counter()
-                report = asyncio.run(send_due(state, INSTANT, limit=500))
-                ours = report.sent / (time.perf_counter() - started)
-                assert report.sent == messages, report
+                baselines, ours = [], []
+                for _ in range(rounds):  # interleaved, best of each: the machine's noise hits both
+                    baselines.append(
+                        asyncio.run(aiosmtplib_alone(port, payloads, connections, per_connection))
+                    )
+                    with transaction(state.session_factory) as db:
+                        db.execute(
+                            update(OutboxMessage).values(status="pending", attempts=0, lease_owner=None)
+                        )
+                    started = time.perf_counter()
+                    report = asyncio.run(send_due(state, INSTANT, limit=500))
+                    ours.append(report.sent / (time.perf_counter() - started))
+                    assert report.sent == messages, report
+                baseline, mine = max(baselines), max(ours)
                 state.engine.dispose()
             finally:
                 database.drop()
@@ -413,8 +424,8 @@ def bench_send(kind: str, messages: int, connections: int = 4, per_connection: i
         "connections": connections,
         "per_connection": per_connection,
         "aiosmtplib_alone_per_s": baseline,
-        "sender_per_s": ours,
-        "ratio": ours / baseline,
+        "sender_per_s": mine,
+        "ratio": mine / baseline,
     }
 
 

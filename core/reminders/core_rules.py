@@ -233,9 +233,10 @@ def _invitation_due(
     *,
     update: bool,
     at: datetime,
+    agenda: list[AgendaItem],
 ) -> Due:
     rule = MEETING_UPDATE if update else INVITATION
-    context = meeting_context(run, meeting, space, run_agenda(run, meeting.id))
+    context = meeting_context(run, meeting, space, agenda)
     context["rsvp"] = rsvp_links(run, invitation.id)
     context["response"] = invitation.response
     return Due(
@@ -253,23 +254,6 @@ def _invitation_due(
     )
 
 
-def run_agenda(run: RuleRun, meeting_id: int) -> list[AgendaItem]:
-    """The agenda of a meeting, loaded once per sweep for all the rule's meetings."""
-    cache: dict[int, list[AgendaItem]] = run.__dict__.setdefault("_agenda_cache", {})
-    if meeting_id not in cache:
-        cache.update(_agenda(run.db, [meeting_id]))
-        cache.setdefault(meeting_id, [])
-    return cache[meeting_id]
-
-
-def _prefetch_agenda(run: RuleRun, meeting_ids: Iterable[int]) -> None:
-    cache: dict[int, list[AgendaItem]] = run.__dict__.setdefault("_agenda_cache", {})
-    ids = set(meeting_ids) - set(cache)
-    found = _agenda(run.db, ids)
-    for mid in ids:
-        cache[mid] = found.get(mid, [])
-
-
 # ------------------------------------------------------------------------------ invitations
 
 
@@ -277,30 +261,26 @@ def collect_invitations(run: RuleRun) -> Iterator[Due]:
     """New invitations, and invitees of a changed meeting who were never sent one (theirs was
     cancelled by the change while pending): an iTIP REQUEST at the meeting's current SEQUENCE."""
     db = run.db
-    new = {
-        mid: at
-        for mid, at in db.execute(
-            select(Invitation.meeting_id, Invitation.invited_at).where(Invitation.invited_at > run.since)
-        )
-    }
+    new = set(db.scalars(select(Invitation.meeting_id).where(Invitation.invited_at > run.since)))
     changed = set(db.scalars(select(Meeting.id).where(Meeting.updated_at > run.since)))
-    pairs = _meetings(db, set(new) | changed, Meeting.status == cal.SCHEDULED, Meeting.starts_at > run.now)
+    pairs = _meetings(db, new | changed, Meeting.status == cal.SCHEDULED, Meeting.starts_at > run.now)
     ids = [m.id for m, _ in pairs]
     invitations = _invitations(db, ids, Invitation.response != cal.DECLINED)
     sent = sent_sequences(db, ids)
-    _prefetch_agenda(run, ids)
+    agenda = _agenda(db, ids)
     for meeting, space in pairs:
         for invitation, contact in invitations.get(meeting.id, []):
             if invitation.id in sent:
                 continue
             if invitation.invited_at > run.since:
-                yield _invitation_due(
-                    run, meeting, space, invitation, contact, update=False, at=invitation.invited_at
-                )
+                at = invitation.invited_at
             elif meeting.id in changed:
-                yield _invitation_due(
-                    run, meeting, space, invitation, contact, update=False, at=meeting.updated_at
-                )
+                at = meeting.updated_at
+            else:
+                continue
+            yield _invitation_due(
+                run, meeting, space, invitation, contact, update=False, at=at, agenda=agenda[meeting.id]
+            )
 
 
 def collect_updates(run: RuleRun) -> Iterator[Due]:
@@ -313,12 +293,19 @@ def collect_updates(run: RuleRun) -> Iterator[Due]:
     ids = [m.id for m, _ in pairs]
     invitations = _invitations(db, ids, Invitation.response != cal.DECLINED)
     sent = sent_sequences(db, ids)
-    _prefetch_agenda(run, ids)
+    agenda = _agenda(db, ids)
     for meeting, space in pairs:
         for invitation, contact in invitations.get(meeting.id, []):
             if invitation.id in sent and sent[invitation.id] < meeting.sequence:
                 yield _invitation_due(
-                    run, meeting, space, invitation, contact, update=True, at=meeting.updated_at
+                    run,
+                    meeting,
+                    space,
+                    invitation,
+                    contact,
+                    update=True,
+                    at=meeting.updated_at,
+                    agenda=agenda[meeting.id],
                 )
 
 
@@ -379,12 +366,12 @@ def _before_meeting(run: RuleRun, rule: str, response: str, template: str) -> It
         found = _upcoming(run, offset)
         ids = [m.id for m, _, _ in found]
         invitations = _invitations(run.db, ids, Invitation.response == response)
-        _prefetch_agenda(run, ids)
+        agenda = _agenda(run.db, ids)
         for meeting, space, due in found:
             for invitation, contact in invitations.get(meeting.id, []):
                 if invitation.invited_at >= due:
                     continue  # invited after this reminder's time: the invitation says it all
-                context = meeting_context(run, meeting, space, run_agenda(run, meeting.id))
+                context = meeting_context(run, meeting, space, agenda[meeting.id])
                 context["rsvp"] = rsvp_links(run, invitation.id, page_only=response == cal.ACCEPTED)
                 context["offset"] = str(offset)
                 yield Due(
