@@ -14,7 +14,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from icalendar import vCalAddress, vText
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from starlette.routing import NoMatchFound
 
@@ -312,7 +312,15 @@ def collect_updates(run: RuleRun) -> Iterator[Due]:
 def collect_cancellations(run: RuleRun) -> Iterator[Due]:
     """A cancelled meeting: ``METHOD:CANCEL`` to everyone who had been sent it and not declined."""
     db = run.db
-    cancelled = set(db.scalars(select(Meeting.id).where(Meeting.cancelled_at > run.since)))
+    # cancelled_at when the meetings code sets it, else the change itself (updated_at)
+    cancelled = set(
+        db.scalars(
+            select(Meeting.id).where(
+                or_(Meeting.cancelled_at > run.since, Meeting.updated_at > run.since),
+                Meeting.status == cal.CANCELLED,
+            )
+        )
+    )
     pairs = _meetings(db, cancelled, Meeting.status == cal.CANCELLED)
     ids = [m.id for m, _ in pairs]
     invitations = _invitations(db, ids, Invitation.response != cal.DECLINED)

@@ -137,12 +137,14 @@ class World:
         cancel_pending_for_meeting(self.db, meeting.id)
         self.db.flush()
 
-    def cancel(self, meeting: Meeting, at: datetime, reason: str = "Salle indisponible") -> None:
+    def cancel(
+        self, meeting: Meeting, at: datetime, reason: str = "Salle indisponible", *, stamp: bool = True
+    ) -> None:
         from core.reminders.outbox import cancel_pending_for_meeting
 
         meeting.status = "cancelled"
         meeting.cancel_reason = reason
-        meeting.cancelled_at = at
+        meeting.cancelled_at = at if stamp else None
         meeting.sequence += 1
         meeting.updated_at = at
         cancel_pending_for_meeting(self.db, meeting.id)

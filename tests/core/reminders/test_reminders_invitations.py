@@ -166,6 +166,22 @@ def test_cancellation_sends_method_cancel_to_those_who_had_not_declined(
     assert sent.sent == 0
 
 
+def test_cancellation_is_noticed_even_without_cancelled_at(
+    mail_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
+    meeting = world.meeting(world.space(), paris(2026, 3, 20, 14))
+    world.invite(meeting, world.contact("Nadia", "Benali"), clock.at)
+    world.commit()
+    run_at(mail_app, clock.at)
+    world.cancel(meeting, clock.advance(hours=2), stamp=False)
+    world.commit()
+    run_at(mail_app, clock.at)
+    assert [m.message["Subject"].split(" :")[0] for m in smtp_sink.messages] == [
+        "Invitation",
+        "Réunion annulée",
+    ]
+
+
 def test_invitations_to_a_past_meeting_or_unreachable_contact_are_not_sent(
     mail_app, world: World, smtp_sink: SmtpSink, clock
 ) -> None:  # type: ignore[no-untyped-def]
