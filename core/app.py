@@ -197,4 +197,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.reseau = state
+    # URLs outside a request (emails built by the reminders worker) come from the router
+    state.extras["router"] = app.router
     return app

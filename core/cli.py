@@ -66,7 +66,12 @@ def serve(state: CliState, host: str, port: int, workers: int, no_scheduler: boo
     """Serve the web application with uvicorn."""
     import uvicorn
 
-    if no_scheduler or workers > 1:
+    if workers > 1 and not no_scheduler and state.settings.run_scheduler and state.settings.is_sqlite:
+        raise click.ClickException(
+            "Sur SQLite, un seul processus peut exécuter les rappels : lancez "
+            "« reseau serve --workers N --no-scheduler » et un « reseau worker » à part."
+        )
+    if no_scheduler:
         os.environ["RESEAU_SCHEDULER"] = "0"
     click.echo(f"Réseau : {state.settings.base_url if host == '127.0.0.1' else f'http://{host}:{port}'}")
     uvicorn.run(

@@ -35,6 +35,15 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     mail_from: str = "Réseau <no-reply@reseau.example.org>"
+    #: overall time allowed to send one message (connection included), in seconds
+    smtp_timeout: float = 30.0
+    #: an extra certificate authority to trust for the SMTP server (certificates are always verified)
+    smtp_cafile: str | None = None
+    #: the hub's name in emails
+    hub_name: str = "Réseau"
+    #: seconds between two reminder sweeps / two outbox send runs
+    sweep_interval: int = 60
+    send_interval: int = 15
     trusted_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "testserver")
     #: addresses of reverse proxies whose X-Forwarded-For we believe
     proxy_ips: tuple[str, ...] = ()
@@ -115,6 +124,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_username=env.get("RESEAU_SMTP_USERNAME") or None,
         smtp_password=env.get("RESEAU_SMTP_PASSWORD") or None,
         mail_from=env.get("RESEAU_MAIL_FROM", Settings.mail_from),
+        smtp_timeout=float(env.get("RESEAU_SMTP_TIMEOUT", str(Settings.smtp_timeout))),
+        smtp_cafile=env.get("RESEAU_SMTP_CAFILE") or None,
+        hub_name=env.get("RESEAU_HUB_NAME", Settings.hub_name),
+        sweep_interval=int(env.get("RESEAU_SWEEP_INTERVAL", str(Settings.sweep_interval))),
+        send_interval=int(env.get("RESEAU_SEND_INTERVAL", str(Settings.send_interval))),
         trusted_hosts=hosts,
         proxy_ips=_split(env.get("RESEAU_PROXY_IPS", "")),
         default_language=env.get("RESEAU_LANGUAGE", "fr"),

@@ -6,7 +6,7 @@ same checks as the plugins' and come first.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core import hookimpl
 from core.declarations import MeetingKind, NavItem, Panel, Permission, SpaceKind, SpaceRole
@@ -54,6 +54,13 @@ def reseau_register_meeting_kinds() -> list[MeetingKind]:
         MeetingKind("core.comite", _l("Comité")),
         MeetingKind("core.atelier", _l("Atelier")),
     ]
+
+
+@hookimpl
+def reseau_register_reminder_rules() -> list[Any]:
+    from core.reminders.core_rules import core_rules
+
+    return list(core_rules())
 
 
 @hookimpl

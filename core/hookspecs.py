@@ -80,7 +80,8 @@ def reseau_register_reminder_rules() -> list[Any]:
     """Return the plugin's reminder rules (``core.reminders.rules.ReminderRule`` objects).
 
     The reminders engine sweeps them; each yields due reminders with stable keys so that the
-    outbox sends every message exactly once.
+    outbox sends every message exactly once. See ``docs/reminders.md`` (rule API, templates,
+    transactional emails with ``core.reminders.outbox.enqueue``, testing a rule).
     """
 
 

@@ -27,6 +27,7 @@ from core.app import create_app
 from core.config import BUILTIN_PLUGINS, Settings
 from core.db import Base, make_engine, make_session_factory
 from tests.helpers import FrozenClock
+from tests.smtp import SmtpSink
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
@@ -63,7 +64,7 @@ def pg_database() -> Iterator[str]:
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:
         admin.dispose()
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL unreachable at {server!r} while CI is set: {exc}")
@@ -209,3 +210,11 @@ def demo(app: Starlette) -> Starlette:
     with transaction(state.session_factory) as session:
         demo_data.load(session, state.hooks)
     return app
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback collecting what the app sends (``make_app(smtp_url=smtp_sink.url)``)."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

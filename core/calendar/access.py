@@ -49,3 +49,12 @@ def int_param(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number < 2**31 else None
+
+
+def wake_reminders(ctx: RequestContext) -> None:
+    """Once this request commits, let the reminders sweep run now: invitations, updates and
+    cancellation notices go out within seconds instead of at the next scheduled sweep."""
+    from core.reminders.runtime import sweep_soon
+
+    state = ctx.state
+    ctx.after_commit(lambda: sweep_soon(state))

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration, vText
 
 from core.calendar.models import CANCELLED, PUBLIC, Meeting
 from core.i18n import PARIS
@@ -138,7 +138,7 @@ def meeting_event(
         event.add("conference", meeting.online_url, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
     if space_name:
         event.add("categories", [space_name])
-        event.add("x-reseau-space", space_name)
+        event.add("x-reseau-space", vText(space_name))
     event.add("status", "CANCELLED" if meeting.status == CANCELLED else "CONFIRMED")
     event.add("class", "PUBLIC" if meeting.visibility == PUBLIC else "PRIVATE")
     event.add("transp", "TRANSPARENT" if meeting.status == CANCELLED else "OPAQUE")

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core.calendar import invitations, rsvp
-from core.calendar.access import int_param, load_meeting
+from core.calendar.access import int_param, load_meeting, wake_reminders
 from core.calendar.forms import AnswerForm, RsvpForm
 from core.calendar.invitations import InvitationError, InviteReport
 from core.calendar.models import CANCELLED, Invitation, Meeting
@@ -111,6 +111,7 @@ def invitations_page(ctx: RequestContext) -> Response:
     now = ctx.now()
     if ctx.form is not None:
         action = str(ctx.form.get("action", ""))
+        wake_reminders(ctx)
         try:
             with ctx.db.begin_nested():
                 if action == "contacts":

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from wtforms import SelectChoice
 
 from core.calendar import agenda, series, services, views
-from core.calendar.access import int_param, load_meeting
+from core.calendar.access import int_param, load_meeting, wake_reminders
 from core.calendar.conflicts import Conflict, find_conflicts, mark_visible, room_key
 from core.calendar.forms import (
     FOLD_LABELS,
@@ -189,6 +189,8 @@ def _submit(
                 )
     except MeetingValidationError as exc:
         apply_service_errors(form, exc.errors)
+    else:
+        wake_reminders(ctx)
     return outcome
 
 
@@ -296,6 +298,7 @@ def meeting_cancel(ctx: RequestContext) -> Response:
         except MeetingValidationError as exc:
             apply_service_errors(form, exc.errors)
         else:
+            wake_reminders(ctx)
             return ctx.redirect(
                 ctx.url_for("calendar:meeting", meeting_id=meeting.id),
                 flash=ctx._("La réunion est annulée. Les personnes invitées en seront informées."),
@@ -316,6 +319,7 @@ def meeting_reinstate(ctx: RequestContext) -> Response:
         return ctx.redirect(
             ctx.url_for("calendar:meeting", meeting_id=meeting.id), flash=str(exc), category="error"
         )
+    wake_reminders(ctx)
     return ctx.redirect(
         ctx.url_for("calendar:meeting", meeting_id=meeting.id), flash=ctx._("La réunion est rétablie.")
     )

@@ -1,16 +1,194 @@
-"""What the web process runs beside the app: the in-process scheduler (filled by the reminders work)."""
+"""Running the reminders: the two scheduler jobs (sweep, send), in the web process or a worker.
+
+APScheduler 3 holds only two interval jobs in UTC, in a memory job store, with
+``coalesce=True``, ``max_instances=1`` and ``misfire_grace_time=None`` (a late run still runs,
+once). Correctness never depends on the scheduler: the outbox's unique keys and the claims make
+any number of runners safe; on SQLite one scheduler per database is enforced with a lock file
+so writers do not fight over the database.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from hashlib import sha256
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from core.reminders.sender import SendReport, send_due
+from core.reminders.sweep import SweepReport, sweep
 
 if TYPE_CHECKING:
     from core.app import AppState
+    from core.config import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_KEY = "reminders.scheduler"
+
+
+class SchedulerLocked(RuntimeError):
+    """Another process already runs the reminder jobs on this SQLite database."""
+
+
+def lock_path(settings: Settings) -> Path:
+    """The lock file of this SQLite database's scheduler (in the data directory)."""
+    digest = sha256(settings.database_url.encode()).hexdigest()[:12]
+    return Path(settings.data_dir) / f"scheduler-{digest}.lock"
+
+
+def acquire_sqlite_lock(settings: Settings) -> IO[str] | None:
+    """On SQLite, take the database's scheduler lock (``SchedulerLocked`` when another process
+    holds it). On PostgreSQL nothing is needed: claims make several schedulers safe."""
+    if not settings.is_sqlite:
+        return None
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, single process assumed
+        return None
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise SchedulerLocked(
+            "Un autre processus exécute déjà les rappels sur cette base SQLite. Sur SQLite, un seul "
+            "planificateur est permis : lancez « reseau serve --no-scheduler » avec un seul "
+            "« reseau worker », ou passez à PostgreSQL."
+        ) from exc
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+@dataclass
+class Jobs:
+    """The two jobs of one process, and the tasks running them (awaited on shutdown)."""
+
+    state: AppState
+    scheduler: AsyncIOScheduler
+    running: set[asyncio.Task[Any]]
+
+    async def sweep_job(self) -> SweepReport | None:
+        """The sweep, in a thread (synchronous database work); wakes the sender when it queued mail."""
+        report: SweepReport | None = await self._tracked(asyncio.to_thread(sweep, self.state))
+        if report is not None and report.total:
+            send_soon(self.state)
+        return report
+
+    async def send_job(self) -> SendReport | None:
+        """The sender, on the event loop (network I/O; database work in threads)."""
+        report: SendReport | None = await self._tracked(send_due(self.state))
+        return report
+
+    async def _tracked(self, coro: Any) -> Any:
+        task = asyncio.ensure_future(coro)
+        self.running.add(task)
+        try:
+            return await task
+        except Exception:
+            log.exception("reminder job failed")
+            return None
+        finally:
+            self.running.discard(task)
+
+
+def make_scheduler(state: AppState) -> Jobs:
+    """The scheduler with its two interval jobs (first runs at once)."""
+    scheduler = AsyncIOScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    jobs = Jobs(state, scheduler, set())
+    now = datetime.now(UTC)
+    settings = state.settings
+    scheduler.add_job(
+        jobs.sweep_job,
+        IntervalTrigger(seconds=settings.sweep_interval, timezone=UTC),
+        id="sweep",
+        name="reminders sweep",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        jobs.send_job,
+        IntervalTrigger(seconds=settings.send_interval, timezone=UTC),
+        id="send",
+        name="outbox send",
+        next_run_time=now,
+    )
+    return jobs
+
+
+@asynccontextmanager
+async def running_jobs(state: AppState) -> AsyncIterator[Jobs]:
+    """Run the two jobs until the block ends, then stop and wait for a running job to finish."""
+    lock = acquire_sqlite_lock(state.settings)
+    jobs = make_scheduler(state)
+    jobs.scheduler.start()
+    state.extras[SCHEDULER_KEY] = jobs.scheduler
+    try:
+        yield jobs
+    finally:
+        state.extras.pop(SCHEDULER_KEY, None)
+        jobs.scheduler.shutdown(wait=False)
+        if jobs.running:
+            await asyncio.wait(set(jobs.running), timeout=60)
+        await asyncio.sleep(0)  # let the scheduler's shutdown callback run
+        if lock is not None:
+            lock.close()
 
 
 @asynccontextmanager
 async def lifespan(state: AppState) -> AsyncIterator[None]:
     """Start the reminder jobs when ``state.settings.run_scheduler``; stop them on shutdown."""
-    yield
+    if not state.settings.run_scheduler:
+        yield
+        return
+    async with running_jobs(state):
+        yield
+
+
+def _run_soon(state: AppState, job_id: str) -> None:
+    scheduler: AsyncIOScheduler | None = state.extras.get(SCHEDULER_KEY)
+    if scheduler is None or not scheduler.running:
+        return
+    with suppress(Exception):  # the scheduler is stopping: the next process run will do it
+        scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
+
+def send_soon(state: AppState) -> None:
+    """Ask this process's sender to run now (after a commit that enqueued mail).
+
+    Safe from any thread. Without an in-process scheduler (production web workers) it does
+    nothing: the worker's next send run, a few seconds away, picks the mail up.
+    """
+    _run_soon(state, "send")
+
+
+def sweep_soon(state: AppState) -> None:
+    """Ask this process's sweep to run now (after a commit that invited people, rescheduled or
+    cancelled a meeting); the sweep then wakes the sender. Same rules as :func:`send_soon`."""
+    _run_soon(state, "sweep")
+
+
+async def run_once(state: AppState, at: datetime) -> tuple[SweepReport, SendReport]:
+    """One sweep and one send run at the instant ``at`` (``reseau reminders run --at``, tests)."""
+    swept = await asyncio.to_thread(sweep, state, at)
+    sent = await send_due(state, at)
+    return swept, sent
+
+
+def run_at(state: AppState, at: datetime) -> tuple[SweepReport, SendReport]:
+    """:func:`run_once` from synchronous code."""
+    return asyncio.run(run_once(state, at))

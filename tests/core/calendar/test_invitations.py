@@ -131,3 +131,19 @@ def test_invitation_of_another_meeting_cannot_be_touched(
     )
     assert response.status_code == 404
     assert fresh(db).get(Invitation, target) is not None
+
+
+def test_inviting_wakes_the_reminders_sweep_after_commit(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.reminders import runtime
+
+    woken: list[object] = []
+    monkeypatch.setattr(runtime, "sweep_soon", lambda state: woken.append(state))
+    meeting = world.meeting()
+    url = f"/agenda/reunions/{meeting.id}/invitations"
+    login(client, "anne@example.org")
+    client.get(url)
+    assert woken == []  # reading the page wakes nothing
+    post_form(client, url, {"action": "contacts", "contact_id": [str(world.marc)]})
+    assert len(woken) == 1  # the invitation email is swept at once, not at the next interval
