@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# the suite runs on every core (each pytest-xdist worker gets its own PostgreSQL database)
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test bench lint translations clean install install-dev
 
