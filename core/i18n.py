@@ -133,11 +133,19 @@ _ = gettext
 
 _DATETIME_PATTERNS = {"fr": "EEEE d MMMM y, HH 'h' mm", "en": "EEEE d MMMM y, HH:mm"}
 _TIME_PATTERNS = {"fr": "HH 'h' mm", "en": "HH:mm"}
+# the catalogue is British English, so are the dates ("Monday 2 March 2026", 02/03/2026)
+_FORMAT_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+# "full" without CLDR's comma after the weekday, like the date-and-time pattern above
+_FULL_DATE_PATTERNS = {"en": "EEEE d MMMM y"}
 
 
 def to_paris(value: datetime) -> datetime:
     """An aware datetime expressed in Europe/Paris."""
     return value.astimezone(PARIS)
+
+
+def _format_locale(lang: str) -> Locale:
+    return Locale.parse(_FORMAT_LOCALES.get(lang, lang))
 
 
 def format_datetime(value: datetime | None, pattern: str | None = None) -> str:
@@ -146,7 +154,7 @@ def format_datetime(value: datetime | None, pattern: str | None = None) -> str:
         return ""
     lang = current_language()
     return _babel_format_datetime(
-        value, pattern or _DATETIME_PATTERNS[lang], tzinfo=PARIS, locale=Locale.parse(lang)
+        value, pattern or _DATETIME_PATTERNS[lang], tzinfo=PARIS, locale=_format_locale(lang)
     )
 
 
@@ -155,7 +163,7 @@ def format_time(value: datetime | None) -> str:
     if value is None:
         return ""
     lang = current_language()
-    return _babel_format_datetime(value, _TIME_PATTERNS[lang], tzinfo=PARIS, locale=Locale.parse(lang))
+    return _babel_format_datetime(value, _TIME_PATTERNS[lang], tzinfo=PARIS, locale=_format_locale(lang))
 
 
 def format_date(value: date | datetime | None, pattern: str = "full") -> str:
@@ -164,4 +172,7 @@ def format_date(value: date | datetime | None, pattern: str = "full") -> str:
         return ""
     if isinstance(value, datetime):
         value = to_paris(value).date()
-    return _babel_format_date(value, pattern, locale=Locale.parse(current_language()))
+    lang = current_language()
+    if pattern == "full":
+        pattern = _FULL_DATE_PATTERNS.get(lang, pattern)
+    return _babel_format_date(value, pattern, locale=_format_locale(lang))
