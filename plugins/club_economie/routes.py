@@ -29,4 +29,9 @@ routes: list[BaseRoute] = [
     Route("/membres/{member_id:int}/fiche", views_members.edit_card, methods=["GET", "POST"], name="edit_card"),
     Route("/adhesions", views_members.years, name="years"),
     Route("/adhesions/{member_id:int}/renouveler", views_members.renew, methods=["POST"], name="renew"),
+    Route("/ressources", views_club.resources, methods=["GET", "POST"], name="resources"),
+    Route("/avis", views_club.opinions, name="opinions"),
+    Route("/avis/nouveau", views_club.opinion_new, methods=["GET", "POST"], name="opinion_new"),
+    Route("/avis/{opinion_id:int}", views_club.opinion, methods=["GET", "POST"], name="opinion"),
+    Route("/avis/{opinion_id:int}/etat", views_club.opinion_status, methods=["POST"], name="opinion_status"),
 ]
