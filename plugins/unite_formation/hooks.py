@@ -8,14 +8,13 @@ from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
 
 from core import hookimpl
-from core.declarations import MeetingKind, NavItem, Panel, Permission, SpaceKind, SpaceRole
+from core.declarations import MeetingKind, NavItem, Permission, SpaceKind, SpaceRole
 from core.i18n import lazy_gettext as _l
 from core.spaces.models import ANIMATOR
 from plugins.unite_formation import models  # noqa: F401 - the plugin's tables in Base.metadata
 from plugins.unite_formation.vocab import MANAGE, SESSION_KIND, SPACE_KIND, TEACH, TRAINER
 
 if TYPE_CHECKING:
-    from core.spaces.models import Space
     from core.web.context import RequestContext
 
 
@@ -53,3 +52,22 @@ def reseau_demo_data(session: Session) -> None:
     from plugins.unite_formation.demo import load
 
     load(session)
+
+
+@hookimpl
+def reseau_register_routes() -> list[BaseRoute]:
+    from plugins.unite_formation.routes import all_routes
+
+    return list(all_routes())
+
+
+@hookimpl
+def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
+    return [NavItem("unite_formation.catalogue", _l("Formations"), ctx.url_for("unite_formation:index"), order=40)]
+
+
+@hookimpl
+def reseau_register_reminder_rules() -> list[Any]:
+    from plugins.unite_formation.reminders import rules
+
+    return rules()
