@@ -205,9 +205,10 @@ def create_admin(state: CliState, email: str, name: str, password: str | None) -
 def _add_core_commands(group: click.Group) -> None:
     """Commands that live beside their area (directory import/export, worker, reminders)."""
     from core.directory.cli import commands as directory_commands
+    from core.privacy.cli import commands as privacy_commands
     from core.reminders.cli import commands as reminder_commands
 
-    for command in [*directory_commands, *reminder_commands]:
+    for command in [*directory_commands, *reminder_commands, *privacy_commands]:
         if command.name not in group.commands:
             group.add_command(command)
 
