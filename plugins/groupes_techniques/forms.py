@@ -74,7 +74,9 @@ class GroupForm(ObligationFields):
     )
     permanence = RadioField(
         _l("Durée"),
-        choices=options([("permanent", _l("Permanent")), ("ponctuel", _l("Ponctuel (avec une date de fin)"))]),
+        choices=options(
+            [("permanent", _l("Permanent")), ("ponctuel", _l("Ponctuel (avec une date de fin)"))]
+        ),
         default="permanent",
         validators=[DataRequired(REQUIRED)],
     )
@@ -97,7 +99,9 @@ class ObligationForm(ObligationFields):
 class PollForm(BaseForm):
     """Propose several dates to the group's members (up to six rows: a day and a start time)."""
 
-    title = StringField(_l("Titre de la réunion"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=200)])
+    title = StringField(
+        _l("Titre de la réunion"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=200)]
+    )
     duration_minutes = IntegerField(
         _l("Durée (minutes)"), default=120, validators=[InputRequired(REQUIRED), NumberRange(min=15, max=720)]
     )
@@ -110,4 +114,8 @@ OPTION_ROWS = 6
 # one "day" and one "start time" field per row; the template puts each row in its own fieldset
 for _i in range(1, OPTION_ROWS + 1):
     setattr(PollForm, f"day_{_i}", DateField(_l("Jour"), validators=[Optional()]))
-    setattr(PollForm, f"time_{_i}", StringField(_l("Heure de début"), filters=[clean_line], validators=[Length(max=5)]))
+    setattr(
+        PollForm,
+        f"time_{_i}",
+        StringField(_l("Heure de début"), filters=[clean_line], validators=[Length(max=5)]),
+    )

@@ -27,7 +27,9 @@ def reseau_register_space_kinds() -> list[SpaceKind]:
             _l("Groupe technique"),
             _l("Un groupe de travail thématique, permanent ou ponctuel, qui doit se réunir régulièrement."),
         ),
-        SpaceKind(COMMITTEE_KIND, _l("Comité de pilotage"), _l("Une instance de gouvernance du Contrat de ville.")),
+        SpaceKind(
+            COMMITTEE_KIND, _l("Comité de pilotage"), _l("Une instance de gouvernance du Contrat de ville.")
+        ),
     ]
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import PERSONAL, Base, UTCDateTime, utcnow
+from core.db import NOT_PERSONAL, PERSONAL, Base, UTCDateTime, utcnow
 
 
 class GroupProfile(Base):
@@ -58,7 +58,8 @@ class Poll(Base):
     #: the title of the meeting it will become
     title: Mapped[str] = mapped_column(String(200))
     location: Mapped[str] = mapped_column(String(300), default="")
-    message: Mapped[str] = mapped_column(Text, default="")
+    #: the animators' note to the members about the meeting (not about a person)
+    message: Mapped[str] = mapped_column(Text, default="", info=NOT_PERSONAL)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=120)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -74,7 +75,9 @@ class PollOption(Base):
     __table_args__ = (UniqueConstraint("poll_id", "starts_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("groupes_techniques_polls.id", ondelete="CASCADE"), index=True)
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("groupes_techniques_polls.id", ondelete="CASCADE"), index=True
+    )
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -85,7 +88,9 @@ class PollParticipant(Base):
     __table_args__ = (UniqueConstraint("poll_id", "contact_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("groupes_techniques_polls.id", ondelete="CASCADE"), index=True)
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("groupes_techniques_polls.id", ondelete="CASCADE"), index=True
+    )
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -102,7 +107,9 @@ class PollAnswer(Base):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("groupes_techniques_poll_participants.id", ondelete="CASCADE"), index=True
     )
-    option_id: Mapped[int] = mapped_column(ForeignKey("groupes_techniques_poll_options.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(
+        ForeignKey("groupes_techniques_poll_options.id", ondelete="CASCADE")
+    )
     #: who answered (the participant's contact): the export and erasure of personal data find it
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     #: ``yes``, ``maybe`` or ``no``: what the person said of their availability (personal data)

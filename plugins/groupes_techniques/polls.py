@@ -64,7 +64,10 @@ def read_token(db: Session, secret: str, token: str, *, now: datetime) -> PollPa
         payload, signed_at = URLSafeTimedSerializer(secret, salt=SALT).loads(token, return_timestamp=True)
     except BadSignature as exc:
         raise PollError(
-            _("Ce lien n'est pas valide : il a peut-être été coupé. Utilisez le lien complet reçu par courriel.")
+            _(
+                "Ce lien n'est pas valide : il a peut-être été coupé. "
+                "Utilisez le lien complet reçu par courriel."
+            )
         ) from exc
     if now.astimezone(UTC) - signed_at > MAX_AGE:
         raise PollError(_("Ce lien a expiré."), status=410)
@@ -109,7 +112,14 @@ def _participants(db: Session, space_id: int) -> list[tuple[int, int | None]]:
 
 
 def create_poll(
-    db: Session, actor: User | None, space: Space, values: PollValues, *, now: datetime, secret: str, answer_url: str
+    db: Session,
+    actor: User | None,
+    space: Space,
+    values: PollValues,
+    *,
+    now: datetime,
+    secret: str,
+    answer_url: str,
 ) -> tuple[Poll, int]:
     """Create a poll, ask every member of the group (contacts with an address), and queue one
     email each with their signed link (``answer_url`` ends with the token's place: ``…/``).
@@ -181,7 +191,11 @@ def create_poll(
             now=now,
         )
     audit.record(
-        db, actor, "groupes_techniques.poll.created", space, summary=_("Sondage de dates : %(t)s", t=poll.title)
+        db,
+        actor,
+        "groupes_techniques.poll.created",
+        space,
+        summary=_("Sondage de dates : %(t)s", t=poll.title),
     )
     return poll, without_email
 
@@ -191,7 +205,9 @@ def create_poll(
 
 def options_of(db: Session, poll_id: int) -> list[PollOption]:
     """The proposed dates, earliest first."""
-    return list(db.scalars(select(PollOption).where(PollOption.poll_id == poll_id).order_by(PollOption.starts_at)))
+    return list(
+        db.scalars(select(PollOption).where(PollOption.poll_id == poll_id).order_by(PollOption.starts_at))
+    )
 
 
 def answers_of(db: Session, participant_id: int) -> dict[int, str]:
@@ -202,7 +218,9 @@ def answers_of(db: Session, participant_id: int) -> dict[int, str]:
     return {o: a for o, a in rows}
 
 
-def record_answers(db: Session, participant: PollParticipant, answers: dict[int, str], *, now: datetime) -> None:
+def record_answers(
+    db: Session, participant: PollParticipant, answers: dict[int, str], *, now: datetime
+) -> None:
     """Store a participant's answers (every date answered), replacing earlier ones."""
     poll = db.get(Poll, participant.poll_id)
     if poll is None or poll.closed_at is not None:
@@ -212,7 +230,13 @@ def record_answers(db: Session, participant: PollParticipant, answers: dict[int,
         raise PollError(_("Répondez pour chaque date proposée : oui, si besoin ou non."), "answers")
     db.execute(delete(PollAnswer).where(PollAnswer.participant_id == participant.id))
     db.add_all(
-        PollAnswer(participant_id=participant.id, contact_id=participant.contact_id, option_id=o, answer=a, answered_at=now)
+        PollAnswer(
+            participant_id=participant.id,
+            contact_id=participant.contact_id,
+            option_id=o,
+            answer=a,
+            answered_at=now,
+        )
         for o, a in answers.items()
     )
     participant.responded_at = now
@@ -294,7 +318,9 @@ def tally(db: Session, poll: Poll) -> Tally:
     for participant, contact, organisation in participants:
         row = by_participant[participant.id]
         org_name = organisation.name if organisation is not None else _("Sans organisation")
-        people.append(PersonRow(contact.full_name, organisation.name if organisation is not None else "", row))
+        people.append(
+            PersonRow(contact.full_name, organisation.name if organisation is not None else "", row)
+        )
         best = org_best.setdefault(org_name, [""] * len(options))
         for i, answer in enumerate(row):
             if answer == YES:
@@ -341,7 +367,9 @@ def choose(
         meeting = calendar.create_meeting(db, actor, data, now=now, kinds=kinds)
     except calendar.MeetingValidationError as exc:
         raise PollError(str(exc), "option") from exc
-    contact_ids = list(db.scalars(select(PollParticipant.contact_id).where(PollParticipant.poll_id == poll.id)))
+    contact_ids = list(
+        db.scalars(select(PollParticipant.contact_id).where(PollParticipant.poll_id == poll.id))
+    )
     invitations.invite_contacts(db, actor, meeting, contact_ids, now=now)
     poll.closed_at = now
     poll.meeting_id = meeting.id
@@ -351,4 +379,8 @@ def choose(
 
 def polls_of(db: Session, space_id: int) -> list[Poll]:
     """A group's polls, latest first."""
-    return list(db.scalars(select(Poll).where(Poll.space_id == space_id).order_by(Poll.created_at.desc(), Poll.id.desc())))
+    return list(
+        db.scalars(
+            select(Poll).where(Poll.space_id == space_id).order_by(Poll.created_at.desc(), Poll.id.desc())
+        )
+    )

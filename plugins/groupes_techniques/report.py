@@ -53,7 +53,9 @@ def groups_of_year(db: Session, year: int) -> list[Space]:
     return sorted(kept, key=lambda s: (s.kind != COMMITTEE_KIND, s.name.casefold(), s.id))
 
 
-def build(db: Session, groups: Sequence[Space], year: int, *, now: datetime, horizon_days: int) -> list[GroupReport]:
+def build(
+    db: Session, groups: Sequence[Space], year: int, *, now: datetime, horizon_days: int
+) -> list[GroupReport]:
     """The report of ``year`` for these groups (a handful of queries whatever their number)."""
     rows = compliance.rows(db, groups, [year], now=now, horizon_days=horizon_days)
     reports = []
@@ -143,7 +145,8 @@ def to_csv(reports: Sequence[GroupReport]) -> str:
                 ", ".join(report.absent_signatories),
                 " | ".join(text for _day, text in report.decisions),
                 " | ".join(
-                    title + (f" ({format_date(due, 'short')})" if due else "") for title, due in report.open_actions
+                    title + (f" ({format_date(due, 'short')})" if due else "")
+                    for title, due in report.open_actions
                 ),
             ]
         )

@@ -22,10 +22,10 @@ from core.directory.models import Contact
 from core.directory.vocab import PILLARS
 from core.i18n import format_date
 from core.i18n import gettext as _
+from core.reminders.runtime import send_soon, sweep_soon
 from core.spaces.models import Space
 from core.spaces.services import SpaceError
 from core.web.context import RequestContext, page
-from core.reminders.runtime import send_soon, sweep_soon
 from core.web.forms import bind
 from plugins.groupes_techniques import compliance, polls, reminders, report, services
 from plugins.groupes_techniques.forms import OPTION_ROWS, GroupForm, ObligationForm, PollForm, options
@@ -155,7 +155,9 @@ def compliance_csv(ctx: RequestContext) -> Response:
 # ------------------------------------------------------------------------------------ a group
 
 
-def _group_page(ctx: RequestContext, space: Space, form: ObligationForm | None = None, status: int = 200) -> Response:
+def _group_page(
+    ctx: RequestContext, space: Space, form: ObligationForm | None = None, status: int = 200
+) -> Response:
     horizon = reminders.horizon_days(ctx.db)
     now = ctx.now()
     today = paris_day(now)
@@ -166,7 +168,9 @@ def _group_page(ctx: RequestContext, space: Space, form: ObligationForm | None =
         if current is not None:
             form.period.data = current.period
             form.min_meetings.data = current.min_meetings
-    form.valid_from.choices = options((d.isoformat(), format_date(d, "long")) for d in services.start_choices(today))
+    form.valid_from.choices = options(
+        (d.isoformat(), format_date(d, "long")) for d in services.start_choices(today)
+    )
     return ctx.render(
         "groupes_techniques/group.html",
         status_code=status,
@@ -201,7 +205,9 @@ def obligation_change(ctx: RequestContext) -> Response:
     space = _group_or_404(ctx)
     form = bind(ctx, ObligationForm)
     today = paris_day(ctx.now())
-    form.valid_from.choices = options((d.isoformat(), format_date(d, "long")) for d in services.start_choices(today))
+    form.valid_from.choices = options(
+        (d.isoformat(), format_date(d, "long")) for d in services.start_choices(today)
+    )
     if not form.validate():
         return _group_page(ctx, space, form, 400)
     try:
@@ -341,10 +347,17 @@ def poll_new(ctx: RequestContext) -> Response:
             location=form.location.data or "",
             message=form.message.data or "",
         )
-        answer_url = ctx.absolute_url("groupes_techniques:poll_answer", token="x")[:-1]
+        # the answer page's URL without its token (each participant's is appended)
+        answer_url = ctx.absolute_url("groupes_techniques:poll_answer", token="x")[:-1]  # noqa: S106
         try:
             poll, without_email = polls.create_poll(
-                ctx.db, actor, space, values, now=ctx.now(), secret=ctx.state.settings.secret_key, answer_url=answer_url
+                ctx.db,
+                actor,
+                space,
+                values,
+                now=ctx.now(),
+                secret=ctx.state.settings.secret_key,
+                answer_url=answer_url,
             )
         except polls.PollError as exc:
             ctx.db.rollback()
@@ -353,9 +366,13 @@ def poll_new(ctx: RequestContext) -> Response:
             ctx.after_commit(lambda: send_soon(ctx.state))
             message = _("Le sondage est envoyé aux membres du groupe.")
             if without_email:
-                message += " " + _("%(n)s membre(s) sans adresse électronique n'ont pas pu être sollicités.", n=without_email)
+                message += " " + _(
+                    "%(n)s membre(s) sans adresse électronique n'ont pas pu être sollicités.", n=without_email
+                )
             return ctx.redirect(ctx.url_for("groupes_techniques:poll", poll_id=poll.id), flash=message)
-    return ctx.render("groupes_techniques/poll_new.html", status_code=400, space=space, form=form, rows=_poll_rows(form))
+    return ctx.render(
+        "groupes_techniques/poll_new.html", status_code=400, space=space, form=form, rows=_poll_rows(form)
+    )
 
 
 def _poll_or_404(ctx: RequestContext) -> tuple[Poll, Space]:
@@ -372,7 +389,11 @@ def poll_detail(ctx: RequestContext) -> Response:
     poll, space = _poll_or_404(ctx)
     ctx.require(ANIMATE, space.id)
     return ctx.render(
-        "groupes_techniques/poll.html", poll=poll, space=space, tally=polls.tally(ctx.db, poll), answers=ANSWERS
+        "groupes_techniques/poll.html",
+        poll=poll,
+        space=space,
+        tally=polls.tally(ctx.db, poll),
+        answers=ANSWERS,
     )
 
 
@@ -384,7 +405,9 @@ def poll_choose(ctx: RequestContext) -> Response:
     raw = str(ctx.form.get("option", "")) if ctx.form is not None else ""
     option_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
     try:
-        meeting = polls.choose(ctx.db, actor, poll, option_id, now=ctx.now(), kinds=list(ctx.state.registry.meeting_kinds))
+        meeting = polls.choose(
+            ctx.db, actor, poll, option_id, now=ctx.now(), kinds=list(ctx.state.registry.meeting_kinds)
+        )
     except polls.PollError as exc:
         ctx.flash(exc.message, "error")
         return ctx.redirect(ctx.url_for("groupes_techniques:poll", poll_id=poll.id))
@@ -404,7 +427,9 @@ def poll_answer(ctx: RequestContext) -> Response:
     try:
         participant = polls.read_token(ctx.db, ctx.state.settings.secret_key, token, now=ctx.now())
     except polls.PollError as exc:
-        return ctx.render("groupes_techniques/poll_answer.html", status_code=exc.status, poll=None, error=exc.message)
+        return ctx.render(
+            "groupes_techniques/poll_answer.html", status_code=exc.status, poll=None, error=exc.message
+        )
     poll = ctx.db.get(Poll, participant.poll_id)
     assert poll is not None
     space = ctx.db.get(Space, poll.space_id)
@@ -468,7 +493,9 @@ def annual_report(ctx: RequestContext) -> Response:
 def annual_report_print(ctx: RequestContext) -> Response:
     """The annual report, printable."""
     year = _report_year(ctx)
-    return ctx.render("groupes_techniques/report_print.html", year=year, reports=_reports(ctx, year), printable=True)
+    return ctx.render(
+        "groupes_techniques/report_print.html", year=year, reports=_reports(ctx, year), printable=True
+    )
 
 
 @page
@@ -483,10 +510,12 @@ def annual_report_csv(ctx: RequestContext) -> Response:
 
 
 def nav_items(ctx: RequestContext) -> list[NavItem]:
-    """"Instances" in the main navigation, for signed-in partners."""
+    """ "Instances" in the main navigation, for signed-in partners."""
     if ctx.user is None:
         return []
-    return [NavItem("groupes_techniques.index", _("Instances"), ctx.url_for("groupes_techniques:index"), order=30)]
+    return [
+        NavItem("groupes_techniques.index", _("Instances"), ctx.url_for("groupes_techniques:index"), order=30)
+    ]
 
 
 def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:

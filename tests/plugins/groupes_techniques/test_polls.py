@@ -20,8 +20,13 @@ HABITAT = "gt-habitat-cadre-de-vie"
 
 def _create(client: TestClient, space_id: int, **extra: str) -> object:
     data = {
-        "title": "Réunion habitat de printemps", "duration_minutes": "90", "location": "Mairie",
-        "day_1": "2026-04-10", "time_1": "14:00", "day_2": "2026-04-14", "time_2": "9h30",
+        "title": "Réunion habitat de printemps",
+        "duration_minutes": "90",
+        "location": "Mairie",
+        "day_1": "2026-04-10",
+        "time_1": "14:00",
+        "day_2": "2026-04-14",
+        "time_2": "9h30",
     }
     data.update(extra)
     return post_form(client, f"/groupes_techniques/groupes/{space_id}/sondages/nouveau", data)
@@ -29,7 +34,9 @@ def _create(client: TestClient, space_id: int, **extra: str) -> object:
 
 def _answer_path(db: Session, email: str) -> str:
     row = db.scalar(
-        select(OutboxMessage).where(OutboxMessage.rule == "groupes_techniques.poll", OutboxMessage.recipient_email == email)
+        select(OutboxMessage).where(
+            OutboxMessage.rule == "groupes_techniques.poll", OutboxMessage.recipient_email == email
+        )
     )
     assert row is not None, email
     return str(row.context["answer_url"]).removeprefix("http://testserver")
@@ -51,7 +58,10 @@ def test_a_date_poll_from_proposal_to_meeting(demo: object, db: Session, client:
     fresh(db)
     poll = db.scalar(select(Poll).where(Poll.space_id == space.id))
     assert poll is not None
-    assert [o.starts_at for o in polls.options_of(db, poll.id)] == [paris(2026, 4, 10, 14), paris(2026, 4, 14, 9, 30)]
+    assert [o.starts_at for o in polls.options_of(db, poll.id)] == [
+        paris(2026, 4, 10, 14),
+        paris(2026, 4, 14, 9, 30),
+    ]
     first, second = polls.options_of(db, poll.id)
 
     # Mehdi (Valophis) and Olivier (Paris Habitat) answer through their links, without signing in
@@ -94,7 +104,9 @@ def test_a_date_poll_from_proposal_to_meeting(demo: object, db: Session, client:
     assert closed.status_code == 410
 
 
-def test_dates_must_be_ahead_and_options_belong_to_the_poll(demo: object, db: Session, client: TestClient) -> None:
+def test_dates_must_be_ahead_and_options_belong_to_the_poll(
+    demo: object, db: Session, client: TestClient
+) -> None:
     space = spaces.get_by_slug(db, HABITAT)
     assert space is not None
     login(client, "camille.martin@example.org")

@@ -31,7 +31,12 @@ def _world(db: Session) -> None:
     paul = Contact(first_name="Paul", last_name="Martin", email="paul.martin@example.org")
     db.add_all([emma, paul])
     db.flush()
-    db.add_all([Affiliation(contact_id=emma.id, organisation_id=ars.id), Affiliation(contact_id=paul.id, organisation_id=asso.id)])
+    db.add_all(
+        [
+            Affiliation(contact_id=emma.id, organisation_id=ars.id),
+            Affiliation(contact_id=paul.id, organisation_id=asso.id),
+        ]
+    )
     spaces.add_membership(db, group, MEMBER, contact_id=paul.id)
     first = add_meeting(db, group, paris(2025, 3, 12, 14), minutes=True)
     second = add_meeting(db, group, paris(2025, 10, 8, 14), minutes=True)
@@ -43,7 +48,9 @@ def _world(db: Session) -> None:
             Attendance(meeting_id=first.id, contact_id=paul.id, organisation_id=asso.id),
             Attendance(meeting_id=second.id, contact_id=emma.id, organisation_id=ars.id),
             Decision(meeting_id=second.id, position=0, text="Lancer un atelier santé mentale"),
-            ActionItem(meeting_id=second.id, space_id=group.id, title="Réserver la salle", due_on=date(2026, 1, 15)),
+            ActionItem(
+                meeting_id=second.id, space_id=group.id, title="Réserver la salle", due_on=date(2026, 1, 15)
+            ),
             ActionItem(meeting_id=first.id, space_id=group.id, title="Action terminée", status=DONE),
         ]
     )
