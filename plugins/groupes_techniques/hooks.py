@@ -70,6 +70,13 @@ def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
 
 
 @hookimpl
+def reseau_dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    from plugins.groupes_techniques.routes import dashboard_panels
+
+    return dashboard_panels(ctx)
+
+
+@hookimpl
 def reseau_demo_data(session: Session) -> None:
     from plugins.groupes_techniques.demo import load
 

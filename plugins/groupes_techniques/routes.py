@@ -536,6 +536,29 @@ def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
     return [Panel("groupes_techniques.obligation", _("Obligation de réunion"), html, order=10)]
 
 
+def dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    """On an animator's home page: their groups whose current period still lacks a meeting."""
+    if ctx.user is None or ctx.user.contact_id is None:
+        return []
+    mine = set(services.animated_by(ctx.db, ctx.user.contact_id))
+    groups = [g for g in services.tracked_groups(ctx.db) if g.id in mine]
+    if not groups:
+        return []
+    now = ctx.now()
+    today = paris_day(now)
+    rows = compliance.rows(ctx.db, groups, [today.year], now=now, horizon_days=reminders.horizon_days(ctx.db))
+    due = [
+        (row.space, cell, plan_url(ctx, row.space))
+        for row in rows
+        for cell in row.cells
+        if cell.period.contains(today) and cell.needs_meeting
+    ]
+    if not due:
+        return []
+    html = ctx.render_string("groupes_techniques/_dashboard_panel.html", due=due)
+    return [Panel("groupes_techniques.due", _("Réunions à prévoir dans vos groupes"), html, order=25)]
+
+
 routes: list[BaseRoute] = [
     Route("/", index, name="index"),
     Route("/conformite.csv", compliance_csv, name="compliance_csv"),

@@ -83,6 +83,17 @@ def animators(db: Session, space_ids: Iterable[int]) -> dict[int, list[Contact]]
     return found
 
 
+def animated_by(db: Session, contact_id: int) -> list[int]:
+    """The ids of the spaces a contact animates."""
+    return list(
+        db.scalars(
+            select(SpaceMembership.space_id).where(
+                SpaceMembership.contact_id == contact_id, SpaceMembership.role == ANIMATOR
+            )
+        )
+    )
+
+
 def usual_animators(db: Session) -> list[Contact]:
     """The people offered as co-animators of a new group: whoever animates a group today, those
     who animate every open groupe technique (the chef de projet and the déléguée du préfet)

@@ -170,3 +170,26 @@ def test_admin_changes_the_obligation_from_a_period(demo: object, db: Session, c
     assert "L'obligation est enregistrée." in text(good) and "Au moins 2 réunions par semestre" in text(good)
     fresh(db)
     assert len(services.obligations(db, [space.id])[space.id]) == 2
+
+
+def test_animators_see_their_groups_to_plan_on_the_dashboard(db: Session, client: TestClient) -> None:
+    from datetime import date
+
+    from core.accounts import services as accounts
+    from core.directory.models import Contact
+    from tests.plugins.groupes_techniques.conftest import add_meeting, make_group, paris
+
+    idle = make_group(
+        db, "Groupe à relancer", valid_from=date(2026, 1, 1), animators=("eve.anim@example.org",)
+    )
+    busy = make_group(db, "Groupe à jour", valid_from=date(2026, 1, 1))
+    contact = db.query(Contact).filter_by(email="eve.anim@example.org").one()
+    spaces.add_membership(db, busy, ANIMATOR, contact_id=contact.id)
+    add_meeting(db, busy, paris(2026, 5, 10, 14))
+    accounts.create_user(db, "eve.anim@example.org", "reseau-demo-2026", "Eve", contact_id=contact.id)
+    db.commit()
+    login(client, "eve.anim@example.org")
+    home = text(client.get("/"))
+    panel = home.split("Réunions à prévoir dans vos groupes</h2>")[1].split("</section>")[0]
+    assert "Groupe à relancer" in panel and "Groupe à jour" not in panel  # its meeting is planned
+    assert f"space={idle.id}" in panel
