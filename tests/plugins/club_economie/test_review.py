@@ -136,7 +136,11 @@ def test_the_cli_anonymises_too(club: Starlette, db: Session, clock: FrozenClock
     assert demo_declined is not None and demo_declined.decided_at is not None
     demo_declined.decided_at = demo_declined.decided_at - timedelta(days=800)
     db.commit()
-    result = CliRunner().invoke(cli, ["anonymiser"], obj=CliState(club.state.reseau.settings))
+    state = CliState(club.state.reseau.settings)
+    try:
+        result = CliRunner().invoke(cli, ["anonymiser"], obj=state)
+    finally:
+        state.close()
     assert result.exit_code == 0, result.output
     assert "1 candidature(s) refusée(s) anonymisée(s)." in result.output
     fresh(db)
