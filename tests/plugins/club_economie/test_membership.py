@@ -31,7 +31,9 @@ def _bakery(db: Session) -> Member:
     return member
 
 
-def test_a_member_sees_the_club_and_renews_for_next_year(club: Starlette, web: TestClient, db: Session) -> None:
+def test_a_member_sees_the_club_and_renews_for_next_year(
+    club: Starlette, web: TestClient, db: Session
+) -> None:
     _account(db, BAKER)
     login(web, BAKER)
     home = text(web.get("/club_economie/"))
@@ -59,7 +61,10 @@ def test_someone_else_cannot_renew_or_edit_a_member(club: Starlette, web: TestCl
     member = _bakery(db)
     login(web, OUTSIDER)
     assert web.get("/club_economie/ma-fiche").status_code == 404
-    assert post_form(web, f"/club_economie/adhesions/{member.id}/renouveler", {"year": "2026"}).status_code == 403
+    assert (
+        post_form(web, f"/club_economie/adhesions/{member.id}/renouveler", {"year": "2026"}).status_code
+        == 403
+    )
     assert web.get(f"/club_economie/membres/{member.id}/fiche").status_code == 403
     logout(web)
     assert "/compte/connexion" in str(web.get("/club_economie/annuaire").url)

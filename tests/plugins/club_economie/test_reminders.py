@@ -12,7 +12,14 @@ from starlette.testclient import TestClient
 from core.reminders.testing import collect, run_at, walk
 from plugins.club_economie.models import Member, MembershipYear
 from tests.helpers import FrozenClock, login, logout, post_form
-from tests.plugins.club_economie.conftest import ANIMATOR, application_by_email, body, form_data, fresh, mails_to
+from tests.plugins.club_economie.conftest import (
+    ANIMATOR,
+    application_by_email,
+    body,
+    form_data,
+    fresh,
+    mails_to,
+)
 from tests.smtp import SmtpSink
 
 APPLICANT = "mariam.kone@example.org"
@@ -40,7 +47,9 @@ def test_an_application_waiting_a_week_alerts_the_animators_once(
     walk(club, start, start + timedelta(days=12), timedelta(hours=6))
     waiting = [s for s in _subjects(smtp_sink, ANIMATOR) if "Candidature en attente" in s]
     assert waiting == ["Candidature en attente depuis 7 jours : Atelier Couture Hautes-Noues"]
-    mail = next(m for m in mails_to(smtp_sink, ANIMATOR) if "Candidature en attente" in str(m.message["Subject"]))
+    mail = next(
+        m for m in mails_to(smtp_sink, ANIMATOR) if "Candidature en attente" in str(m.message["Subject"])
+    )
     application = application_by_email(db, APPLICANT)
     assert f"http://testserver/club_economie/candidatures/{application.id}" in body(mail)
     # sent on day 7 at 08:00 Paris (07:00 UTC in March)

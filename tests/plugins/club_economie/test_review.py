@@ -53,7 +53,9 @@ def test_duplicates_against_pending_applications_members_and_the_directory(
         email="fatou.diallo@example.org",
     )
     fresh(db)
-    application = db.scalars(select(Application).where(Application.name.like("Association des commer%"))).one()
+    application = db.scalars(
+        select(Application).where(Application.name.like("Association des commer%"))
+    ).one()
     login(web, ANIMATOR)
     page = text(web.get(f"/club_economie/candidatures/{application.id}"))
     assert "Traiteur Saveurs du Monde" in page and "même adresse électronique" in page
@@ -73,13 +75,17 @@ def test_duplicates_against_pending_applications_members_and_the_directory(
     assert db.get(Application, application.id).organisation_id == existing.id  # type: ignore[union-attr]
 
 
-def test_accept_refuses_an_unknown_choice_and_keeps_everything(club: Starlette, web: TestClient, db: Session) -> None:
+def test_accept_refuses_an_unknown_choice_and_keeps_everything(
+    club: Starlette, web: TestClient, db: Session
+) -> None:
     _apply(web)
     application = application_by_email(db, APPLICANT)
     login(web, ANIMATOR)
     before = fresh(db).scalar(select(func.count(Organisation.id)))
     response = post_form(
-        web, f"/club_economie/candidatures/{application.id}/accepter", {"organisation_id": "424242", "contact_id": "new"}
+        web,
+        f"/club_economie/candidatures/{application.id}/accepter",
+        {"organisation_id": "424242", "contact_id": "new"},
     )
     assert response.status_code == 400
     assert fresh(db).scalar(select(func.count(Organisation.id))) == before
@@ -96,13 +102,21 @@ def test_decline_with_a_message_then_anonymise_after_retention(
     empty = post_form(web, f"/club_economie/candidatures/{application.id}/refuser", {"message": "  "})
     assert empty.status_code == 400 and "Ce champ est obligatoire" in text(empty)
     declined = post_form(
-        web, f"/club_economie/candidatures/{application.id}/refuser", {"message": "Activité hors du territoire."}
+        web,
+        f"/club_economie/candidatures/{application.id}/refuser",
+        {"message": "Activité hors du territoire."},
     )
     assert "La candidature est refusée" in text(declined)
-    again = post_form(web, f"/club_economie/candidatures/{application.id}/accepter", {"organisation_id": "new", "contact_id": "new"})
+    again = post_form(
+        web,
+        f"/club_economie/candidatures/{application.id}/accepter",
+        {"organisation_id": "new", "contact_id": "new"},
+    )
     assert again.status_code == 400 and "déjà été traitée" in text(again)
     run_at(club, clock())
-    refusal = [m for m in mails_to(smtp_sink, APPLICANT) if "Votre candidature au Club" in str(m.message["Subject"])]
+    refusal = [
+        m for m in mails_to(smtp_sink, APPLICANT) if "Votre candidature au Club" in str(m.message["Subject"])
+    ]
     assert len(refusal) == 1 and "Activité hors du territoire." in body(refusal[0])
     # kept with its reason during the retention period…
     clock.advance(days=300)
@@ -116,14 +130,24 @@ def test_decline_with_a_message_then_anonymise_after_retention(
     fresh(db)
     row = db.get(Application, application.id)
     assert row is not None and row.anonymised_at is not None
-    assert (row.email, row.name, row.phone, row.decision_message, row.siret, row.ip_hash) == ("", "", "", "", "", "")
+    assert (row.email, row.name, row.phone, row.decision_message, row.siret, row.ip_hash) == (
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    )
     assert row.status == DECLINED and row.activity  # the figures stay
     assert db.scalar(
         select(AuditEntry.id).where(
-            AuditEntry.action == "club_economie.application.anonymised", AuditEntry.object_id == str(application.id)
+            AuditEntry.action == "club_economie.application.anonymised",
+            AuditEntry.object_id == str(application.id),
         )
     )
-    logs = " ".join(db.scalars(select(AuditEntry.summary).where(AuditEntry.object_type == "club_economie_applications")))
+    logs = " ".join(
+        db.scalars(select(AuditEntry.summary).where(AuditEntry.object_type == "club_economie_applications"))
+    )
     assert "Koné" not in logs and APPLICANT not in logs  # the log never holds the person's data
 
 
@@ -153,7 +177,9 @@ def test_the_answer_link_refuses_forged_and_expired_tokens(
     _apply(web)
     application = application_by_email(db, APPLICANT)
     login(web, ANIMATOR)
-    post_form(web, f"/club_economie/candidatures/{application.id}/question", {"question": "Votre <b>Kbis</b> ?"})
+    post_form(
+        web, f"/club_economie/candidatures/{application.id}/question", {"question": "Votre <b>Kbis</b> ?"}
+    )
     logout(web)
     secret = club.state.reseau.settings.secret_key
     token = links.make_token(secret, application.id, 1, now=clock())
@@ -186,14 +212,18 @@ def test_only_animators_and_admins_review(club: Starlette, web: TestClient, db: 
         ("accepter", {"organisation_id": "new", "contact_id": "new"}),
         ("refuser", {"message": "non"}),
     ):
-        assert post_form(web, f"/club_economie/candidatures/{application.id}/{action}", data).status_code == 403
+        assert (
+            post_form(web, f"/club_economie/candidatures/{application.id}/{action}", data).status_code == 403
+        )
     assert application_by_email(db, APPLICANT).status == "new"
     logout(web)
     login(web, ADMIN)
     assert web.get(f"/club_economie/candidatures/{application.id}").status_code == 200
     assert web.get("/club_economie/candidatures/999999").status_code == 404
     accepted = post_form(
-        web, f"/club_economie/candidatures/{application.id}/accepter", {"organisation_id": "new", "contact_id": "new"}
+        web,
+        f"/club_economie/candidatures/{application.id}/accepter",
+        {"organisation_id": "new", "contact_id": "new"},
     )
     assert accepted.status_code == 200 and application_by_email(db, APPLICANT).status == ACCEPTED
 
