@@ -74,7 +74,8 @@ def attestation_pdf(
     pdf.ln(3)
     para(
         _(
-            "Présence : %(present)s séance(s) sur %(total)s (%(percent)s %%), soit %(hours)s h %(minutes)02d de formation.",
+            "Présence : %(present)s séance(s) sur %(total)s (%(percent)s %%), "
+            "soit %(hours)s h %(minutes)02d de formation.",
             present=rate.present,
             total=rate.total,
             percent=rate.percent,

@@ -91,7 +91,12 @@ def compute(db: Session) -> Statistics:
                     line._cycle_ids.add(cycle.id)
                     line.cycles += 1
                     line.sessions += held
-    return Statistics(total, dict(sorted(by_year.items())), {k: by_public[k] for k in PUBLICS if k in by_public}, dict(sorted(both.items())))
+    return Statistics(
+        total,
+        dict(sorted(by_year.items())),
+        {k: by_public[k] for k in PUBLICS if k in by_public},
+        dict(sorted(both.items())),
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -117,8 +122,16 @@ def csv_export(stats: Statistics) -> bytes:
 
     def row(year: str, public: str, line: Line) -> None:
         writer.writerow(
-            [year, public, line.cycles, line.cancelled_cycles, line.sessions, line.registrations,
-             _fmt(line.attendance_rate), _fmt(line.priority_share)]
+            [
+                year,
+                public,
+                line.cycles,
+                line.cancelled_cycles,
+                line.sessions,
+                line.registrations,
+                _fmt(line.attendance_rate),
+                _fmt(line.priority_share),
+            ]
         )
 
     everyone = _("Tous publics")

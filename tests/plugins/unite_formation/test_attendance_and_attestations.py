@@ -38,13 +38,21 @@ def pdf_text(content: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
-def _setup(app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock) -> tuple[Cycle, list[Registration]]:
+def _setup(
+    app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock
+) -> tuple[Cycle, list[Registration]]:
     cycle = make_cycle(capacity=5)  # sessions 16, 23 and 30 March 2026, 14:00-17:00 Paris
     people = []
     for n in range(3):
         with transaction(app.state.reseau.session_factory) as session:
             people.append(
-                reg.register(session, cycle.id, person(n, organisation="Centre social"), now=clock(), links=links_for(app))
+                reg.register(
+                    session,
+                    cycle.id,
+                    person(n, organisation="Centre social"),
+                    now=clock(),
+                    links=links_for(app),
+                )
             )
     fresh(db)
     stored = db.get(Cycle, cycle.id)
@@ -70,7 +78,9 @@ def test_attendance_is_the_cores_and_gives_a_rate_per_participant(
     attendance.record(db, trainer, cycle, third, {a.id}, now=clock())
     attendance.record(db, trainer, cycle, third, {a.id, c.id}, now=clock())  # corrected: c came, not b
     db.commit()
-    rows = db.scalars(select(Attendance).where(Attendance.contact_id.in_([a.contact_id, b.contact_id, c.contact_id]))).all()
+    rows = db.scalars(
+        select(Attendance).where(Attendance.contact_id.in_([a.contact_id, b.contact_id, c.contact_id]))
+    ).all()
     assert len(rows) == 7
     rates = attendance.rates(db, cycle)
     assert {k: (v.present, v.total, v.percent) for k, v in rates.items()} == {
@@ -93,14 +103,19 @@ def test_attestations_over_the_threshold_only_for_trainer_and_participant(
         page = client.get(f"/unite_formation/gestion/{cycle.id}/seances/{session_id}/emargement")
         assert "Personne Numéro 0" in text(page)
         done = post_form(
-            client, f"/unite_formation/gestion/{cycle.id}/seances/{session_id}/emargement", {"present": [str(i) for i in present]}
+            client,
+            f"/unite_formation/gestion/{cycle.id}/seances/{session_id}/emargement",
+            {"present": [str(i) for i in present]},
         )
         assert "Émargement enregistré." in text(done)
     response = client.get(f"/unite_formation/gestion/{cycle.id}/attestations/{a.id}.pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     content = pdf_text(response.content)
     assert "Attestation de présence" in content
-    assert "Unité Locale de Formation atteste que Personne Numéro 0 a suivi la formation « Cycle d'essai »" in content
+    assert (
+        "Unité Locale de Formation atteste que Personne Numéro 0 a suivi la formation « Cycle d'essai »"
+        in content
+    )
     assert "lundi 16 mars 2026, de 14 h 00 à 17 h 00" in content
     assert "lundi 30 mars 2026, de 14 h 00 à 17 h 00" in content
     assert "3 séance(s) sur 3 (100 %), soit 9 h 00 de formation" in content
@@ -114,7 +129,15 @@ def test_attestations_over_the_threshold_only_for_trainer_and_participant(
     own = client.get(links_for(app).link(signed.ATTESTATION, a.id).removeprefix(base))
     assert own.status_code == 200 and "Personne Numéro 0" in pdf_text(own.content)
     assert client.get(links_for(app).link(signed.ATTESTATION, b.id).removeprefix(base)).status_code == 403
-    assert client.get(links_for(app).link(signed.CANCEL, a.id).removeprefix(base).replace("inscription/annuler", "attestation")).status_code == 400
+    assert (
+        client.get(
+            links_for(app)
+            .link(signed.CANCEL, a.id)
+            .removeprefix(base)
+            .replace("inscription/annuler", "attestation")
+        ).status_code
+        == 400
+    )
 
 
 def test_the_questionnaire_once_after_the_last_session_and_its_results(
@@ -123,7 +146,14 @@ def test_the_questionnaire_once_after_the_last_session_and_its_results(
     cycle, (a, b, _c) = _setup(app, db, make_cycle, clock)
     base = app.state.reseau.settings.base_url
     url_a = links_for(app).link(signed.EVALUATION, a.id).removeprefix(base)
-    answers = {"overall": "5", "content": "4", "trainer": "5", "useful": "3", "organisation": "4", "comment": "Très concret."}
+    answers = {
+        "overall": "5",
+        "content": "4",
+        "trainer": "5",
+        "useful": "3",
+        "organisation": "4",
+        "comment": "Très concret.",
+    }
     assert "ouvrira après la dernière séance" in text(client.get(url_a))
     clock.set(utc(2026, 3, 31, 9))
     incomplete = post_form(client, url_a, {"overall": "5"})

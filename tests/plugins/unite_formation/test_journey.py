@@ -28,7 +28,10 @@ def mail_to(sink: SmtpSink, address: str, subject_start: str) -> str:
     for received in reversed(sink.messages):
         if received.rcpt_tos == (address,) and str(received.message["Subject"]).startswith(subject_start):
             return str(received.message.get_body(("plain",)).get_content())
-    raise AssertionError(f"no message {subject_start!r} to {address}: {[(m.rcpt_tos, m.message['Subject']) for m in sink.messages]}")
+    raise AssertionError(
+        f"no message {subject_start!r} to {address}: "
+        f"{[(m.rcpt_tos, m.message['Subject']) for m in sink.messages]}"
+    )
 
 
 def link_in(body: str, fragment: str, base: str) -> str:
@@ -38,9 +41,7 @@ def link_in(body: str, fragment: str, base: str) -> str:
     return found[0].removeprefix(base)
 
 
-def test_the_journey(
-    make_app: object, unit: int, clock: FrozenClock, smtp_sink: SmtpSink
-) -> None:
+def test_the_journey(make_app: object, unit: int, clock: FrozenClock, smtp_sink: SmtpSink) -> None:
     app: Starlette = make_app(smtp_url=smtp_sink.url)  # type: ignore[operator]
     base = app.state.reseau.settings.base_url
     with TestClient(app, follow_redirects=True) as client:
@@ -66,7 +67,11 @@ def test_the_journey(
         admin = str(created.url).removeprefix("http://testserver")
         cycle_id = admin.rstrip("/").split("/")[-1]
         for day in ("2026-03-17", "2026-03-24"):
-            post_form(client, f"{admin}/seances", {"day": day, "starts": "09:00", "ends": "12:00", "location": "Espace E.S.C.A.L.E."})
+            post_form(
+                client,
+                f"{admin}/seances",
+                {"day": day, "starts": "09:00", "ends": "12:00", "location": "Espace E.S.C.A.L.E."},
+            )
         assert "Le cycle est publié." in text(post_form(client, f"{admin}/publier"))
         logout(client)
 
@@ -78,11 +83,18 @@ def test_the_journey(
                 post_form(
                     client,
                     register_url,
-                    {"first_name": name, "last_name": "Test", "email": f"{ascii_name(name)}@example.org",
-                     "public_category": "mediateurs", "priority_area": "y" if name in ("Amina", "David") else ""},
+                    {
+                        "first_name": name,
+                        "last_name": "Test",
+                        "email": f"{ascii_name(name)}@example.org",
+                        "public_category": "mediateurs",
+                        "priority_area": "y" if name in ("Amina", "David") else "",
+                    },
                 )
             )
-            expected = "Vous êtes sur la liste d'attente" if name == "David" else "Votre inscription est confirmée"
+            expected = (
+                "Vous êtes sur la liste d'attente" if name == "David" else "Votre inscription est confirmée"
+            )
             assert expected in page, name
         assert "0 sur 3 disponibles" in text(client.get(f"/unite_formation/cycles/{cycle_id}"))
         run_at(app, clock())
@@ -108,7 +120,9 @@ def test_the_journey(
         page = client.get(admin).text
         sheets = re.findall(r'href="(/unite_formation/gestion/\d+/seances/\d+/emargement)"', page)
         assert len(sheets) == 2
-        ids = dict(re.findall(r'id="p-(\d+)"[^>]*> <label for="p-\d+">(\w+) Test', client.get(sheets[0]).text))
+        ids = dict(
+            re.findall(r'id="p-(\d+)"[^>]*> <label for="p-\d+">(\w+) Test', client.get(sheets[0]).text)
+        )
         by_name = {name: number for number, name in ids.items()}
         assert set(by_name) == {"Amina", "Chloé", "David"}
         post_form(client, sheets[0], {"present": [by_name["Amina"], by_name["Chloé"], by_name["David"]]})

@@ -34,7 +34,12 @@ def ours(sink: SmtpSink, start: int = 0) -> list[tuple[str, str]]:
 
 
 def test_the_reminders_of_a_cycle_arrive_once_each(
-    make_app: object, db: Session, unit: int, make_cycle: CycleFactory, clock: FrozenClock, smtp_sink: SmtpSink
+    make_app: object,
+    db: Session,
+    unit: int,
+    make_cycle: CycleFactory,
+    clock: FrozenClock,
+    smtp_sink: SmtpSink,
 ) -> None:
     app: Starlette = make_app(smtp_url=smtp_sink.url)  # type: ignore[operator]
     cycle = make_cycle(capacity=2, offer_hours=48)  # sessions 16, 23, 30 March 14:00 Paris
@@ -76,16 +81,29 @@ def test_the_reminders_of_a_cycle_arrive_once_each(
         stored = session.get(Cycle, cycle.id)
         assert stored is not None
         first = sorted(stored.sessions, key=lambda s: s.meeting.starts_at)[0]
-        attendance.record(session, access(app, session, TRAINER_EMAIL), stored, first.id, {a.id, c.id}, now=utc(2026, 3, 16, 18))
+        attendance.record(
+            session,
+            access(app, session, TRAINER_EMAIL),
+            stored,
+            first.id,
+            {a.id, c.id},
+            now=utc(2026, 3, 16, 18),
+        )
     walk(app, utc(2026, 3, 16, 18), utc(2026, 3, 31, 12), STEP)
     got = ours(smtp_sink, mark)
     assert sorted(got) == sorted(
         [("personne2@example.org", "Inscription confirmée : Cycle d'essai")]
-        + [(p, f"Rappel : Cycle d'essai, le {day}") for day in ("lundi 16 mars 2026", "lundi 23 mars 2026", "lundi 30 mars 2026") for p in ("personne0@example.org", "personne2@example.org")]
+        + [
+            (p, f"Rappel : Cycle d'essai, le {day}")
+            for day in ("lundi 16 mars 2026", "lundi 23 mars 2026", "lundi 30 mars 2026")
+            for p in ("personne0@example.org", "personne2@example.org")
+        ]
         + [(TRAINER_EMAIL, "Demain : Cycle d'essai – liste des participants")] * 3
         + [(TRAINER_EMAIL, "Émargement à saisir : Cycle d'essai")] * 2  # sessions 2 and 3 only
     )
-    trainer_list = next(m for m in smtp_sink.messages[mark:] if "liste des participants" in str(m.message["Subject"])).message
+    trainer_list = next(
+        m for m in smtp_sink.messages[mark:] if "liste des participants" in str(m.message["Subject"])
+    ).message
     body = trainer_list.get_body(("plain",)).get_content()
     assert "Personne Numéro 0" in body and "Personne Numéro 2" in body and "Personne Numéro 1" not in body
 

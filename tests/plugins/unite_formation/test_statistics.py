@@ -36,14 +36,29 @@ def test_figures_per_year_and_public_and_their_csv(
     cancelled = make_cycle(days=(date(2026, 3, 17),), title="Annulé")
     make_cycle(days=(date(2026, 3, 18),), title="Brouillon", publish=False)
     people = []
-    for n, (public, priority) in enumerate([("benevoles", True), ("benevoles", False), ("parents", True), ("parents", True)]):
+    for n, (public, priority) in enumerate(
+        [("benevoles", True), ("benevoles", False), ("parents", True), ("parents", True)]
+    ):
         with transaction(app.state.reseau.session_factory) as session:
             people.append(
-                reg.register(session, spring.id, person(n, public_category=public, priority_area=priority), now=clock(), links=links_for(app))
+                reg.register(
+                    session,
+                    spring.id,
+                    person(n, public_category=public, priority_area=priority),
+                    now=clock(),
+                    links=links_for(app),
+                )
             )
     with transaction(app.state.reseau.session_factory) as session:
         reg.register(session, cancelled.id, person(9), now=clock(), links=links_for(app))
-        reg.cancel_cycle(session, access(app, session, TRAINER_EMAIL), cancelled.id, "Salle indisponible", now=clock(), links=links_for(app))
+        reg.cancel_cycle(
+            session,
+            access(app, session, TRAINER_EMAIL),
+            cancelled.id,
+            "Salle indisponible",
+            now=clock(),
+            links=links_for(app),
+        )
     clock.set(utc(2026, 3, 24, 9))
     with transaction(app.state.reseau.session_factory) as session:
         cycle = session.get(Cycle, spring.id)
@@ -61,7 +76,12 @@ def test_figures_per_year_and_public_and_their_csv(
     assert year.attendance_rate == 75.0  # 6 presences of 8 expected
     assert year.priority_share == 75.0
     parents = figures.by_year_and_public[(2026, "parents")]
-    assert (parents.cycles, parents.registrations, parents.attendance_rate, parents.priority_share) == (1, 2, 75.0, 100.0)
+    assert (parents.cycles, parents.registrations, parents.attendance_rate, parents.priority_share) == (
+        1,
+        2,
+        75.0,
+        100.0,
+    )
     benevoles = figures.by_year_and_public[(2026, "benevoles")]
     assert (benevoles.registrations, benevoles.attendance_rate, benevoles.priority_share) == (2, 75.0, 50.0)
 
