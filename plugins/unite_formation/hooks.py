@@ -67,7 +67,12 @@ def reseau_register_routes() -> list[BaseRoute]:
 @hookimpl
 def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
     return [
-        NavItem("unite_formation.catalogue", _l("Formations"), ctx.url_for("unite_formation:index"), order=40)
+        NavItem(
+            "unite_formation.catalogue",
+            _l("Cycles de formation"),
+            ctx.url_for("unite_formation:index"),
+            order=40,
+        )
     ]
 
 

@@ -94,7 +94,9 @@ def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
     """The unit's upcoming published cycles on its space page."""
     if space.kind != SPACE_KIND:
         return []
-    entries = [e for e in catalogue.search(ctx.db, catalogue.Filters(), ctx.now()) if e.cycle.space_id == space.id]
+    entries = [
+        e for e in catalogue.search(ctx.db, catalogue.Filters(), ctx.now()) if e.cycle.space_id == space.id
+    ]
     html = ctx.render_string("unite_formation/_space_panel.html", entries=entries, **vocab())
     return [Panel("unite_formation.cycles", _("Prochains cycles de formation"), html, order=20)]
 
