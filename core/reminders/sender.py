@@ -303,7 +303,7 @@ def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared
             )
             try:
                 item.rendered, item.items, unsubscribe = render_row(state, row, db)
-                message = mail.build_message(
+                item.data = mail.build_bytes(
                     settings,
                     to_email=row.recipient_email,
                     to_name=row.recipient_name,
@@ -314,7 +314,6 @@ def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared
                     attachments=decode_attachments(row.attachments or []),
                     unsubscribe_url=unsubscribe,
                 )
-                item.data = mail.as_bytes(message)
             except Exception as exc:  # a broken template or address: permanent, shown to admins
                 log.exception("cannot build outbox message %s", row.id)
                 item.error = f"{type(exc).__name__}: {exc}"
