@@ -191,3 +191,12 @@ def test_the_app_loads_the_catalogues_of_its_enabled_plugins(
     with i18n.language("en"):
         assert i18n.gettext("Texte du module d'essai") == "Texte du module d'essai"
         assert i18n.gettext("Annuaire") == "Directory"
+
+
+def test_the_command_line_lists_what_is_left(capsys: pytest.CaptureFixture[str]) -> None:
+    assert catalogues.main(["todo", "core"]) == 0
+    assert capsys.readouterr().out == ""  # the core has nothing left to translate
+    with pytest.raises(SystemExit, match="unknown catalogue"):
+        catalogues.main(["check", "pas_un_module"])
+    with pytest.raises(SystemExit, match="unknown command"):
+        catalogues.main(["traduire", "core"])
