@@ -239,7 +239,9 @@ def rows(
         for year in years:
             for period, rule in services.periods_of_year(history[space.id], year):
                 cells.append(
-                    evaluate(space, period, rule, facts.get(space.id, []), today=today, horizon_days=horizon_days)
+                    evaluate(
+                        space, period, rule, facts.get(space.id, []), today=today, horizon_days=horizon_days
+                    )
                 )
         result.append(GroupRow(space, cells, services.rule_at(history[space.id], today)))
     return result

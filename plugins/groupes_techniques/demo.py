@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.calendar.models import ActionItem, Attendance, Decision, Meeting, Minutes
 from core.calendar.invitations import primary_organisations
+from core.calendar.models import ActionItem, Attendance, Decision, Meeting, Minutes
 from core.demo import contact_by_email, organisation_by_name
 from core.directory.models import Contact
 from core.i18n import PARIS
@@ -83,7 +83,13 @@ GROUPS = (
         "habitat_cadre_de_vie",
         "Gestion urbaine de proximité, peuplement, tranquillité, espaces publics.",
         SEMESTER,
-        ("Valophis Habitat", "Paris Habitat", "ICF Habitat La Sablière", "Adoma", "Conseil Citoyen des Hautes-Noues"),
+        (
+            "Valophis Habitat",
+            "Paris Habitat",
+            "ICF Habitat La Sablière",
+            "Adoma",
+            "Conseil Citoyen des Hautes-Noues",
+        ),
         ("mehdi.saidi@example.org", "olivier.bernard@example.org"),
         (-3, -2, -1),
     ),
@@ -177,7 +183,12 @@ def load(session: Session, now: datetime | None = None) -> None:
             session.add(GroupProfile(space_id=space.id, theme=""))
         if session.scalar(select(Obligation.id).where(Obligation.space_id == space.id).limit(1)) is None:
             session.add(
-                Obligation(space_id=space.id, period=spec.period, min_meetings=1, valid_from=date(today.year - 1, 1, 1))
+                Obligation(
+                    space_id=space.id,
+                    period=spec.period,
+                    min_meetings=1,
+                    valid_from=date(today.year - 1, 1, 1),
+                )
             )
         for contact in animators:
             spaces.add_membership(session, space, ANIMATOR, contact_id=contact.id)
@@ -201,7 +212,10 @@ def _meeting(
     item and its attendance (each person on behalf of their main organisation)."""
     half = "1er semestre" if period.half == 1 else "2e semestre"
     title = f"{group_name} – {half} {period.year}"  # French, whatever the language: a natural key
-    if session.scalar(select(Meeting.id).where(Meeting.space_id == space_id, Meeting.title == title)) is not None:
+    if (
+        session.scalar(select(Meeting.id).where(Meeting.space_id == space_id, Meeting.title == title))
+        is not None
+    ):
         return
     day = period.start + timedelta(days=75)
     starts = datetime.combine(day, time(14, 0)).replace(tzinfo=PARIS).astimezone(UTC)
@@ -218,7 +232,9 @@ def _meeting(
     if meeting.ends_at > now:
         return
     body = "Point d'étape sur les actions du groupe et les prochaines échéances."
-    session.add(Minutes(meeting_id=meeting.id, body=body, body_html=f"<p>{body}</p>", published_at=meeting.ends_at))
+    session.add(
+        Minutes(meeting_id=meeting.id, body=body, body_html=f"<p>{body}</p>", published_at=meeting.ends_at)
+    )
     session.add(Decision(meeting_id=meeting.id, position=0, text="Les actions en cours sont reconduites."))
     session.add(
         ActionItem(
@@ -232,5 +248,7 @@ def _meeting(
     organisations = primary_organisations(session, [c.id for c in people])
     for contact in people:
         session.add(
-            Attendance(meeting_id=meeting.id, contact_id=contact.id, organisation_id=organisations.get(contact.id))
+            Attendance(
+                meeting_id=meeting.id, contact_id=contact.id, organisation_id=organisations.get(contact.id)
+            )
         )

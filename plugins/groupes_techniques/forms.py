@@ -74,7 +74,9 @@ class GroupForm(ObligationFields):
     )
     permanence = RadioField(
         _l("Durée"),
-        choices=options([("permanent", _l("Permanent")), ("ponctuel", _l("Ponctuel (avec une date de fin)"))]),
+        choices=options(
+            [("permanent", _l("Permanent")), ("ponctuel", _l("Ponctuel (avec une date de fin)"))]
+        ),
         default="permanent",
         validators=[DataRequired(REQUIRED)],
     )
@@ -92,3 +94,28 @@ class ObligationForm(ObligationFields):
     """Change a group's obligation from a date."""
 
     valid_from = SelectField(_l("À partir du"))
+
+
+class PollForm(BaseForm):
+    """Propose several dates to the group's members (up to six rows: a day and a start time)."""
+
+    title = StringField(
+        _l("Titre de la réunion"), filters=[clean_line], validators=[DataRequired(REQUIRED), Length(max=200)]
+    )
+    duration_minutes = IntegerField(
+        _l("Durée (minutes)"), default=120, validators=[InputRequired(REQUIRED), NumberRange(min=15, max=720)]
+    )
+    location = StringField(_l("Lieu"), filters=[clean_line], validators=[Length(max=300)])
+    message = TextAreaField(_l("Message aux membres"), filters=[clean_text], validators=[Length(max=5000)])
+
+
+#: proposed dates offered on the form (a row left empty is ignored)
+OPTION_ROWS = 6
+# one "day" and one "start time" field per row; the template puts each row in its own fieldset
+for _i in range(1, OPTION_ROWS + 1):
+    setattr(PollForm, f"day_{_i}", DateField(_l("Jour"), validators=[Optional()]))
+    setattr(
+        PollForm,
+        f"time_{_i}",
+        StringField(_l("Heure de début"), filters=[clean_line], validators=[Length(max=5)]),
+    )

@@ -27,7 +27,9 @@ def reseau_register_space_kinds() -> list[SpaceKind]:
             _l("Groupe technique"),
             _l("Un groupe de travail thématique, permanent ou ponctuel, qui doit se réunir régulièrement."),
         ),
-        SpaceKind(COMMITTEE_KIND, _l("Comité de pilotage"), _l("Une instance de gouvernance du Contrat de ville.")),
+        SpaceKind(
+            COMMITTEE_KIND, _l("Comité de pilotage"), _l("Une instance de gouvernance du Contrat de ville.")
+        ),
     ]
 
 
@@ -65,6 +67,13 @@ def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
     from plugins.groupes_techniques.routes import space_panels
 
     return space_panels(ctx, space)
+
+
+@hookimpl
+def reseau_dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    from plugins.groupes_techniques.routes import dashboard_panels
+
+    return dashboard_panels(ctx)
 
 
 @hookimpl

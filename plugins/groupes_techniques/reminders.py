@@ -29,13 +29,13 @@ from core.reminders.rules import Due, Offset, Recipient, ReminderRule, RuleRun, 
 from core.reminders.services import rule_timing
 from core.spaces.models import Space
 from plugins.groupes_techniques import compliance, services
-from plugins.groupes_techniques.periods import utc_end
+from plugins.groupes_techniques.periods import paris_day, utc_end
 from plugins.groupes_techniques.vocab import ESCALATION_RULE, KINDS, SEMESTER_RULE, YEAR
 
 
 def _boundaries(first: date, last: date, opening: bool) -> list[date]:
     """Period starts (1 January, 1 July) or period ends (30 June, 31 December) in ``[first, last]``."""
-    found = []
+    found: list[date] = []
     for year in range(first.year, last.year + 1):
         days = (date(year, 1, 1), date(year, 7, 1)) if opening else (date(year, 6, 30), date(year, 12, 31))
         found.extend(d for d in days if first <= d <= last)
@@ -64,7 +64,7 @@ def _cells_due(run: RuleRun, offset: Offset) -> Iterator[tuple[Space, compliance
     facts = compliance.meeting_facts(
         run.db, [g.id for g in groups], date(first.year - 1, 1, 1), date(last.year + 1, 12, 31), run.now
     )
-    today = compliance.paris_day(run.now)
+    today = paris_day(run.now)
     for space in groups:
         for year in range(first.year, last.year + 1):
             for period, rule in services.periods_of_year(history[space.id], year):
@@ -179,8 +179,9 @@ def horizon_days(db: Session) -> int:
     before the deadline (S-8 by default: 56 days), as the admins set it."""
     timing = rule_timing(db, SEMESTER_REMINDER)
     sample = date(2026, 12, 31)
-    spans = [(sample - o.apply_to_date(sample)).days for o in timing.offsets if o.amount < 0 and o.is_day_based]
+    spans = [
+        (sample - o.apply_to_date(sample)).days for o in timing.offsets if o.amount < 0 and o.is_day_based
+    ]
     if not timing.enabled or not spans:
         return compliance.DEFAULT_HORIZON_DAYS
     return max(spans)
-

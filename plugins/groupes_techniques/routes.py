@@ -8,25 +8,30 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import re
+from datetime import date, datetime, time
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from core.calendar.timeparse import WallTimeError, wall_to_utc
 from core.declarations import NavItem, Panel
+from core.directory.models import Contact
 from core.directory.vocab import PILLARS
 from core.i18n import format_date
 from core.i18n import gettext as _
+from core.reminders.runtime import send_soon, sweep_soon
 from core.spaces.models import Space
 from core.spaces.services import SpaceError
 from core.web.context import RequestContext, page
 from core.web.forms import bind
-from plugins.groupes_techniques import compliance, reminders, services
-from plugins.groupes_techniques.forms import GroupForm, ObligationForm, options
+from plugins.groupes_techniques import compliance, polls, reminders, report, services
+from plugins.groupes_techniques.forms import OPTION_ROWS, GroupForm, ObligationForm, PollForm, options
+from plugins.groupes_techniques.models import Poll
 from plugins.groupes_techniques.periods import Period, paris_day
-from plugins.groupes_techniques.vocab import ANIMATE, GROUP_KIND, KINDS, SEMESTER, VIEW, label
+from plugins.groupes_techniques.vocab import ANIMATE, ANSWERS, GROUP_KIND, KINDS, SEMESTER, VIEW, label
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -150,7 +155,9 @@ def compliance_csv(ctx: RequestContext) -> Response:
 # ------------------------------------------------------------------------------------ a group
 
 
-def _group_page(ctx: RequestContext, space: Space, form: ObligationForm | None = None, status: int = 200) -> Response:
+def _group_page(
+    ctx: RequestContext, space: Space, form: ObligationForm | None = None, status: int = 200
+) -> Response:
     horizon = reminders.horizon_days(ctx.db)
     now = ctx.now()
     today = paris_day(now)
@@ -161,7 +168,9 @@ def _group_page(ctx: RequestContext, space: Space, form: ObligationForm | None =
         if current is not None:
             form.period.data = current.period
             form.min_meetings.data = current.min_meetings
-    form.valid_from.choices = options((d.isoformat(), format_date(d, "long")) for d in services.start_choices(today))
+    form.valid_from.choices = options(
+        (d.isoformat(), format_date(d, "long")) for d in services.start_choices(today)
+    )
     return ctx.render(
         "groupes_techniques/group.html",
         status_code=status,
@@ -178,6 +187,7 @@ def _group_page(ctx: RequestContext, space: Space, form: ObligationForm | None =
         plan_url=plan_url(ctx, space),
         is_admin=bool(ctx.user and ctx.user.is_admin),
         today=today,
+        polls=polls.polls_of(ctx.db, space.id) if ctx.can(ANIMATE, space.id) else [],
     )
 
 
@@ -195,7 +205,9 @@ def obligation_change(ctx: RequestContext) -> Response:
     space = _group_or_404(ctx)
     form = bind(ctx, ObligationForm)
     today = paris_day(ctx.now())
-    form.valid_from.choices = options((d.isoformat(), format_date(d, "long")) for d in services.start_choices(today))
+    form.valid_from.choices = options(
+        (d.isoformat(), format_date(d, "long")) for d in services.start_choices(today)
+    )
     if not form.validate():
         return _group_page(ctx, space, form, 400)
     try:
@@ -282,14 +294,228 @@ def group_new(ctx: RequestContext) -> Response:
     )
 
 
+# ------------------------------------------------------------------------------- date polls
+
+
+def _parse_time(text: str) -> time | None:
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3])\s*[:hH]\s*([0-5][0-9])?", (text or "").strip())
+    if match is None:
+        return None
+    return time(int(match.group(1)), int(match.group(2) or 0))
+
+
+def _poll_starts(form: PollForm) -> list[datetime]:
+    """The proposed instants of the form; errors are put on the fields."""
+    starts: list[datetime] = []
+    for i in range(1, OPTION_ROWS + 1):
+        day_field, time_field = getattr(form, f"day_{i}"), getattr(form, f"time_{i}")
+        if day_field.data is None:
+            if time_field.data:
+                day_field.errors = [_("Indiquez le jour de cette proposition.")]
+            continue
+        at = _parse_time(time_field.data or "")
+        if at is None:
+            time_field.errors = [_("Heure invalide : écrivez par exemple 14:00.")]
+            continue
+        try:
+            starts.append(wall_to_utc(day_field.data, at, fold=0))
+        except WallTimeError as exc:
+            time_field.errors = [str(exc)]
+    return starts
+
+
+def _poll_rows(form: PollForm) -> list[tuple[int, Any, Any]]:
+    return [(i, getattr(form, f"day_{i}"), getattr(form, f"time_{i}")) for i in range(1, OPTION_ROWS + 1)]
+
+
+@page
+def poll_new(ctx: RequestContext) -> Response:
+    """Animators: propose several dates to the members of the group."""
+    space = _group_or_404(ctx)
+    actor = ctx.require(ANIMATE, space.id)
+    form = bind(ctx, PollForm)
+    if ctx.form is None:
+        form.title.data = _("Réunion – %(name)s", name=space.name)
+        return ctx.render("groupes_techniques/poll_new.html", space=space, form=form, rows=_poll_rows(form))
+    valid = form.validate()
+    starts = _poll_starts(form)
+    if valid and not any(f.errors for _i, d, t in _poll_rows(form) for f in (d, t)):
+        values = polls.PollValues(
+            title=form.title.data,
+            starts=tuple(starts),
+            duration_minutes=form.duration_minutes.data,
+            location=form.location.data or "",
+            message=form.message.data or "",
+        )
+        # the answer page's URL without its token (each participant's is appended)
+        answer_url = ctx.absolute_url("groupes_techniques:poll_answer", token="x")[:-1]  # noqa: S106
+        try:
+            poll, without_email = polls.create_poll(
+                ctx.db,
+                actor,
+                space,
+                values,
+                now=ctx.now(),
+                secret=ctx.state.settings.secret_key,
+                answer_url=answer_url,
+            )
+        except polls.PollError as exc:
+            ctx.db.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            ctx.after_commit(lambda: send_soon(ctx.state))
+            message = _("Le sondage est envoyé aux membres du groupe.")
+            if without_email:
+                message += " " + _(
+                    "%(n)s membre(s) sans adresse électronique n'ont pas pu être sollicités.", n=without_email
+                )
+            return ctx.redirect(ctx.url_for("groupes_techniques:poll", poll_id=poll.id), flash=message)
+    return ctx.render(
+        "groupes_techniques/poll_new.html", status_code=400, space=space, form=form, rows=_poll_rows(form)
+    )
+
+
+def _poll_or_404(ctx: RequestContext) -> tuple[Poll, Space]:
+    poll = ctx.db.get(Poll, int(ctx.request.path_params["poll_id"]))
+    space = services.group(ctx.db, poll.space_id) if poll is not None else None
+    if poll is None or space is None:
+        raise HTTPException(404)
+    return poll, space
+
+
+@page
+def poll_detail(ctx: RequestContext) -> Response:
+    """Animators: the tally per person and per organisation; one click fixes the date."""
+    poll, space = _poll_or_404(ctx)
+    ctx.require(ANIMATE, space.id)
+    return ctx.render(
+        "groupes_techniques/poll.html",
+        poll=poll,
+        space=space,
+        tally=polls.tally(ctx.db, poll),
+        answers=ANSWERS,
+    )
+
+
+@page
+def poll_choose(ctx: RequestContext) -> Response:
+    """Animators: the chosen date becomes a meeting of the group; everyone asked is invited."""
+    poll, space = _poll_or_404(ctx)
+    actor = ctx.require(ANIMATE, space.id)
+    raw = str(ctx.form.get("option", "")) if ctx.form is not None else ""
+    option_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+    try:
+        meeting = polls.choose(
+            ctx.db, actor, poll, option_id, now=ctx.now(), kinds=list(ctx.state.registry.meeting_kinds)
+        )
+    except polls.PollError as exc:
+        ctx.flash(exc.message, "error")
+        return ctx.redirect(ctx.url_for("groupes_techniques:poll", poll_id=poll.id))
+    state = ctx.state
+    ctx.after_commit(lambda: sweep_soon(state))
+    return ctx.redirect(
+        ctx.url_for("calendar:meeting", meeting_id=meeting.id),
+        flash=_("La réunion est créée et les invitations partent aux membres sollicités."),
+    )
+
+
+@page
+def poll_answer(ctx: RequestContext) -> Response:
+    """Anyone holding the signed link: answer yes / if need be / no for each date (GET shows the
+    form, the button POSTs; answering again replaces the answers)."""
+    token = ctx.request.path_params["token"]
+    try:
+        participant = polls.read_token(ctx.db, ctx.state.settings.secret_key, token, now=ctx.now())
+    except polls.PollError as exc:
+        return ctx.render(
+            "groupes_techniques/poll_answer.html", status_code=exc.status, poll=None, error=exc.message
+        )
+    poll = ctx.db.get(Poll, participant.poll_id)
+    assert poll is not None
+    space = ctx.db.get(Space, poll.space_id)
+    options = polls.options_of(ctx.db, poll.id)
+    current = polls.answers_of(ctx.db, participant.id)
+    error = None
+    status = 200
+    if ctx.form is not None:
+        chosen = {o.id: str(ctx.form.get(f"option-{o.id}", "")) for o in options}
+        try:
+            polls.record_answers(ctx.db, participant, chosen, now=ctx.now())
+        except polls.PollError as exc:
+            error, status = exc.message, exc.status
+            current = {k: v for k, v in chosen.items() if v}
+        else:
+            ctx.flash(_("Merci, vos réponses sont enregistrées. Vous pouvez les modifier avec le même lien."))
+            return ctx.redirect(ctx.url_for("groupes_techniques:poll_answer", token=token))
+    contact = ctx.db.get(Contact, participant.contact_id)
+    return ctx.render(
+        "groupes_techniques/poll_answer.html",
+        status_code=status,
+        poll=poll,
+        space=space,
+        options=options,
+        current=current,
+        answers=ANSWERS,
+        person=contact.full_name if contact is not None else "",
+        error=error,
+        meeting_url=ctx.url_for("calendar:meeting", meeting_id=poll.meeting_id) if poll.meeting_id else None,
+    )
+
+
+# ------------------------------------------------------------------------------ annual report
+
+
+def _report_year(ctx: RequestContext) -> int:
+    raw = ctx.request.path_params.get("year")
+    year = int(raw) if raw is not None else paris_day(ctx.now()).year
+    if not 2000 <= year <= 2100:
+        raise HTTPException(404)
+    return year
+
+
+def _reports(ctx: RequestContext, year: int) -> list[report.GroupReport]:
+    """The year's report for the groups the reader may see (every group for admins)."""
+    ctx.require_user()
+    groups = [g for g in report.groups_of_year(ctx.db, year) if ctx.can(VIEW, g.id)]
+    return report.build(ctx.db, groups, year, now=ctx.now(), horizon_days=reminders.horizon_days(ctx.db))
+
+
+@page
+def annual_report(ctx: RequestContext) -> Response:
+    """The annual report: per group, meetings held, attendance by organisation, decisions and
+    open action items (the groups the reader belongs to; all of them for admins)."""
+    year = _report_year(ctx)
+    reports = _reports(ctx, year)
+    return ctx.render("groupes_techniques/report.html", year=year, reports=reports, printable=False)
+
+
+@page
+def annual_report_print(ctx: RequestContext) -> Response:
+    """The annual report, printable."""
+    year = _report_year(ctx)
+    return ctx.render(
+        "groupes_techniques/report_print.html", year=year, reports=_reports(ctx, year), printable=True
+    )
+
+
+@page
+def annual_report_csv(ctx: RequestContext) -> Response:
+    """The annual report as CSV, one line per group."""
+    year = _report_year(ctx)
+    headers = {"Content-Disposition": f'attachment; filename="bilan-instances-{year}.csv"'}
+    return Response(report.to_csv(_reports(ctx, year)), media_type=CSV_TYPE, headers=headers)
+
+
 # ------------------------------------------------------------------------- hooks' contributions
 
 
 def nav_items(ctx: RequestContext) -> list[NavItem]:
-    """"Instances" in the main navigation, for signed-in partners."""
+    """ "Instances" in the main navigation, for signed-in partners."""
     if ctx.user is None:
         return []
-    return [NavItem("groupes_techniques.index", _("Instances"), ctx.url_for("groupes_techniques:index"), order=30)]
+    return [
+        NavItem("groupes_techniques.index", _("Instances"), ctx.url_for("groupes_techniques:index"), order=30)
+    ]
 
 
 def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
@@ -310,6 +536,29 @@ def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
     return [Panel("groupes_techniques.obligation", _("Obligation de réunion"), html, order=10)]
 
 
+def dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    """On an animator's home page: their groups whose current period still lacks a meeting."""
+    if ctx.user is None or ctx.user.contact_id is None:
+        return []
+    mine = set(services.animated_by(ctx.db, ctx.user.contact_id))
+    groups = [g for g in services.tracked_groups(ctx.db) if g.id in mine]
+    if not groups:
+        return []
+    now = ctx.now()
+    today = paris_day(now)
+    rows = compliance.rows(ctx.db, groups, [today.year], now=now, horizon_days=reminders.horizon_days(ctx.db))
+    due = [
+        (row.space, cell, plan_url(ctx, row.space))
+        for row in rows
+        for cell in row.cells
+        if cell.period.contains(today) and cell.needs_meeting
+    ]
+    if not due:
+        return []
+    html = ctx.render_string("groupes_techniques/_dashboard_panel.html", due=due)
+    return [Panel("groupes_techniques.due", _("Réunions à prévoir dans vos groupes"), html, order=25)]
+
+
 routes: list[BaseRoute] = [
     Route("/", index, name="index"),
     Route("/conformite.csv", compliance_csv, name="compliance_csv"),
@@ -319,4 +568,12 @@ routes: list[BaseRoute] = [
     Route("/groupes/{space_id:int}/obligation", obligation_change, methods=["POST"], name="obligation"),
     Route("/groupes/{space_id:int}/fermer", group_close, methods=["POST"], name="close"),
     Route("/groupes/{space_id:int}/supprimer", group_delete, methods=["POST"], name="delete"),
+    Route("/groupes/{space_id:int}/sondages/nouveau", poll_new, methods=["GET", "POST"], name="poll_new"),
+    Route("/sondages/{poll_id:int}", poll_detail, name="poll"),
+    Route("/sondages/{poll_id:int}/choisir", poll_choose, methods=["POST"], name="poll_choose"),
+    Route("/sondage/{token}", poll_answer, methods=["GET", "POST"], name="poll_answer"),
+    Route("/bilan", annual_report, name="report_current"),
+    Route("/bilan/{year:int}", annual_report, name="report"),
+    Route("/bilan/{year:int}/imprimer", annual_report_print, name="report_print"),
+    Route("/bilan/{year:int}/bilan.csv", annual_report_csv, name="report_csv"),
 ]

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from core.audit import services as audit
 from core.directory.models import Contact
-from core.i18n import gettext as _
 from core.i18n import format_date, ngettext
+from core.i18n import gettext as _
 from core.spaces import services as spaces
 from core.spaces.models import ANIMATOR, Space, SpaceMembership
 from plugins.groupes_techniques.models import GroupProfile, Obligation
@@ -81,6 +81,17 @@ def animators(db: Session, space_ids: Iterable[int]) -> dict[int, list[Contact]]
     for space_id, contact in rows:
         found[space_id].append(contact)
     return found
+
+
+def animated_by(db: Session, contact_id: int) -> list[int]:
+    """The ids of the spaces a contact animates."""
+    return list(
+        db.scalars(
+            select(SpaceMembership.space_id).where(
+                SpaceMembership.contact_id == contact_id, SpaceMembership.role == ANIMATOR
+            )
+        )
+    )
 
 
 def usual_animators(db: Session) -> list[Contact]:
@@ -236,7 +247,9 @@ def describe(rule: Obligation | None) -> str:
     if rule is None or rule.min_meetings == 0:
         return _("Aucune obligation")
     if rule.period == YEAR:
-        return ngettext("Au moins %(num)d réunion par an", "Au moins %(num)d réunions par an", rule.min_meetings)
+        return ngettext(
+            "Au moins %(num)d réunion par an", "Au moins %(num)d réunions par an", rule.min_meetings
+        )
     return ngettext(
         "Au moins %(num)d réunion par semestre", "Au moins %(num)d réunions par semestre", rule.min_meetings
     )
@@ -286,7 +299,10 @@ def set_obligation(
     current = rule_at(history, valid_from)
     if current is not None and current.period == YEAR and valid_from.month != 1:
         raise GroupError(
-            _("L'obligation annuelle en vigueur court jusqu'au 31 décembre : choisissez le 1er janvier suivant."),
+            _(
+                "L'obligation annuelle en vigueur court jusqu'au 31 décembre : "
+                "choisissez le 1er janvier suivant."
+            ),
             "valid_from",
         )
     row = Obligation(

@@ -59,12 +59,20 @@ def make_group(
 
 
 def add_meeting(
-    db: Session, space: Space, starts: datetime, *, minutes: bool = False, attendance: Contact | None = None,
+    db: Session,
+    space: Space,
+    starts: datetime,
+    *,
+    minutes: bool = False,
+    attendance: Contact | None = None,
     cancelled: bool = False,
 ) -> Meeting:
     """A two-hour meeting of the group, with minutes and/or attendance when asked."""
     meeting = Meeting(
-        space_id=space.id, title=f"Réunion {starts:%Y-%m-%d}", starts_at=starts, ends_at=starts + timedelta(hours=2)
+        space_id=space.id,
+        title=f"Réunion {starts:%Y-%m-%d}",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
     )
     if cancelled:
         meeting.status = CANCELLED

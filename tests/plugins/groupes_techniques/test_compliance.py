@@ -33,9 +33,9 @@ def test_periods_are_semesters_and_years() -> None:
 
 def test_statuses_of_every_kind(db: Session) -> None:
     group = make_group(db, "Groupe Habitat")
-    add_meeting(db, group, paris(2025, 3, 10, 14), minutes=True)                 # 2025-S1 held
-    add_meeting(db, group, paris(2025, 9, 10, 14))                              # 2025-S2 no minutes
-    add_meeting(db, group, paris(2026, 2, 10, 14), cancelled=True)              # 2026-S1 cancelled
+    add_meeting(db, group, paris(2025, 3, 10, 14), minutes=True)  # 2025-S1 held
+    add_meeting(db, group, paris(2025, 9, 10, 14))  # 2025-S2 no minutes
+    add_meeting(db, group, paris(2026, 2, 10, 14), cancelled=True)  # 2026-S1 cancelled
     now_ = paris(2026, 3, 2, 10)
     found = cells(db, group.id, [2025, 2026], now_)
     assert found["2025-S1"].status == MET and len(found["2025-S1"].held) == 1
@@ -83,29 +83,43 @@ def test_changing_the_obligation_never_rewrites_past_periods(db: Session) -> Non
     add_meeting(db, group, paris(2025, 3, 10, 14), minutes=True)
     today = date(2026, 3, 2)
     with pytest.raises(services.GroupError) as refused:
-        services.set_obligation(db, None, group, period="semester", min_meetings=2, valid_from=date(2025, 1, 1), today=today)
+        services.set_obligation(
+            db, None, group, period="semester", min_meetings=2, valid_from=date(2025, 1, 1), today=today
+        )
     assert refused.value.field == "valid_from"
     with pytest.raises(services.GroupError):
-        services.set_obligation(db, None, group, period="year", min_meetings=2, valid_from=date(2026, 7, 1), today=today)
+        services.set_obligation(
+            db, None, group, period="year", min_meetings=2, valid_from=date(2026, 7, 1), today=today
+        )
     with pytest.raises(services.GroupError) as too_many:
-        services.set_obligation(db, None, group, period="semester", min_meetings=99, valid_from=date(2026, 7, 1), today=today)
+        services.set_obligation(
+            db, None, group, period="semester", min_meetings=99, valid_from=date(2026, 7, 1), today=today
+        )
     assert too_many.value.field == "min_meetings"
-    services.set_obligation(db, None, group, period="semester", min_meetings=2, valid_from=date(2026, 1, 1), today=today)
+    services.set_obligation(
+        db, None, group, period="semester", min_meetings=2, valid_from=date(2026, 1, 1), today=today
+    )
     db.commit()
     found = cells(db, group.id, [2025, 2026], paris(2026, 3, 2, 10))
-    assert found["2025-S1"].status == MET and found["2025-S1"].required == 1   # the rule of its time
+    assert found["2025-S1"].status == MET and found["2025-S1"].required == 1  # the rule of its time
     assert found["2026-S1"].required == 2
     # a yearly rule from next January; this year stays semi-annual
-    services.set_obligation(db, None, group, period="year", min_meetings=3, valid_from=date(2027, 1, 1), today=today)
+    services.set_obligation(
+        db, None, group, period="year", min_meetings=3, valid_from=date(2027, 1, 1), today=today
+    )
     db.commit()
     found = cells(db, group.id, [2026, 2027], paris(2026, 3, 2, 10))
     assert found["2026-S2"].required == 2 and found["2027"].required == 3
     # while the yearly rule runs, a change can only start on a 1 January
     with pytest.raises(services.GroupError):
-        services.set_obligation(db, None, group, period="semester", min_meetings=1, valid_from=date(2027, 7, 1), today=today)
+        services.set_obligation(
+            db, None, group, period="semester", min_meetings=1, valid_from=date(2027, 7, 1), today=today
+        )
     history = services.obligations(db, [group.id])[group.id]
     assert [(r.valid_from, r.min_meetings) for r in history] == [
-        (date(2025, 1, 1), 1), (date(2026, 1, 1), 2), (date(2027, 1, 1), 3)
+        (date(2025, 1, 1), 1),
+        (date(2026, 1, 1), 2),
+        (date(2027, 1, 1), 3),
     ]
 
 
@@ -117,5 +131,3 @@ def test_an_ad_hoc_group_is_judged_until_its_end(db: Session) -> None:
     found = cells(db, group.id, [2026], paris(2026, 3, 20, 10))
     assert found["2026-S1"].deadline == date(2026, 4, 30) and found["2026-S1"].status == AT_RISK
     assert found["2026-S2"].status == NONE
-
-

@@ -21,7 +21,10 @@ def test_demo_seeds_the_groups_of_the_contract(demo: object, db: Session) -> Non
     groups = services.tracked_groups(db)
     by_kind = {k: [g for g in groups if g.kind == k] for k in (GROUP_KIND, COMMITTEE_KIND)}
     assert len(by_kind[GROUP_KIND]) == 4 and all(g.pillar for g in by_kind[GROUP_KIND])
-    assert {g.name for g in by_kind[COMMITTEE_KIND]} == {"Comité de pilotage technique", "Comité de pilotage politique"}
+    assert {g.name for g in by_kind[COMMITTEE_KIND]} == {
+        "Comité de pilotage technique",
+        "Comité de pilotage politique",
+    }
     camille = contact_by_email(db, "camille.martin@example.org")
     nadia = contact_by_email(db, "nadia.benali@example.org")
     assert camille is not None and nadia is not None
@@ -61,26 +64,43 @@ def test_group_page_and_space_panel(demo: object, db: Session, client: TestClien
     assert "Obligation de réunion" in panel and "Historique et prochaine échéance" in panel
 
 
-def test_admin_creates_an_ad_hoc_group_with_default_animators(demo: object, db: Session, client: TestClient) -> None:
+def test_admin_creates_an_ad_hoc_group_with_default_animators(
+    demo: object, db: Session, client: TestClient
+) -> None:
     login(client, "admin@example.org")
     form = text(client.get("/groupes_techniques/groupes/nouveau"))
     assert "Co-animateurs" in form and "checked" in form
     missing_theme = post_form(
         client,
         "/groupes_techniques/groupes/nouveau",
-        {"name": "Groupe prévention", "kind": GROUP_KIND, "permanence": "ponctuel", "ends_on": "2026-12-31",
-         "min_meetings": "1", "period": "semester"},
+        {
+            "name": "Groupe prévention",
+            "kind": GROUP_KIND,
+            "permanence": "ponctuel",
+            "ends_on": "2026-12-31",
+            "min_meetings": "1",
+            "period": "semester",
+        },
     )
-    assert missing_theme.status_code == 400 and "thème défini" in text(missing_theme), text(missing_theme).split("<main")[1][:3000]
+    assert missing_theme.status_code == 400 and "thème défini" in text(missing_theme), text(
+        missing_theme
+    ).split("<main")[1][:3000]
     assert 'value="Groupe prévention"' in text(missing_theme)
     camille = contact_by_email(db, "camille.martin@example.org")
     assert camille is not None
     done = post_form(
         client,
         "/groupes_techniques/groupes/nouveau",
-        {"name": "Groupe prévention", "kind": GROUP_KIND, "permanence": "ponctuel", "ends_on": "2026-12-31",
-         "theme": "Prévention de la délinquance", "min_meetings": "2", "period": "semester",
-         "animators": str(camille.id)},
+        {
+            "name": "Groupe prévention",
+            "kind": GROUP_KIND,
+            "permanence": "ponctuel",
+            "ends_on": "2026-12-31",
+            "theme": "Prévention de la délinquance",
+            "min_meetings": "2",
+            "period": "semester",
+            "animators": str(camille.id),
+        },
     )
     assert done.status_code == 200 and "Le groupe est créé." in text(done)
     fresh(db)
@@ -91,7 +111,9 @@ def test_admin_creates_an_ad_hoc_group_with_default_animators(demo: object, db: 
     assert [m.contact_id for m in spaces.memberships(db, space.id, ANIMATOR)] == [camille.id]
 
 
-def test_delete_is_refused_while_meetings_exist_close_instead(demo: object, db: Session, client: TestClient) -> None:
+def test_delete_is_refused_while_meetings_exist_close_instead(
+    demo: object, db: Session, client: TestClient
+) -> None:
     space = spaces.get_by_slug(db, "gt-habitat-cadre-de-vie")
     assert space is not None and db.scalar(select(Meeting.id).where(Meeting.space_id == space.id).limit(1))
     login(client, "julien.roux@example.org")
@@ -113,7 +135,13 @@ def test_a_group_without_history_can_be_deleted(demo: object, db: Session, clien
     post_form(
         client,
         "/groupes_techniques/groupes/nouveau",
-        {"name": "Groupe erroné", "kind": GROUP_KIND, "permanence": "permanent", "min_meetings": "1", "period": "semester"},
+        {
+            "name": "Groupe erroné",
+            "kind": GROUP_KIND,
+            "permanence": "permanent",
+            "min_meetings": "1",
+            "period": "semester",
+        },
     )
     fresh(db)
     space_id = next(g.id for g in services.tracked_groups(db) if g.name == "Groupe erroné")
@@ -129,14 +157,39 @@ def test_admin_changes_the_obligation_from_a_period(demo: object, db: Session, c
     assert space is not None
     login(client, "admin@example.org")
     bad = post_form(
-        client, f"/groupes_techniques/groupes/{space.id}/obligation",
+        client,
+        f"/groupes_techniques/groupes/{space.id}/obligation",
         {"min_meetings": "2", "period": "year", "valid_from": "2026-07-01"},
     )
     assert bad.status_code == 400 and "1er janvier" in text(bad)
     good = post_form(
-        client, f"/groupes_techniques/groupes/{space.id}/obligation",
+        client,
+        f"/groupes_techniques/groupes/{space.id}/obligation",
         {"min_meetings": "2", "period": "semester", "valid_from": "2026-07-01"},
     )
     assert "L'obligation est enregistrée." in text(good) and "Au moins 2 réunions par semestre" in text(good)
     fresh(db)
     assert len(services.obligations(db, [space.id])[space.id]) == 2
+
+
+def test_animators_see_their_groups_to_plan_on_the_dashboard(db: Session, client: TestClient) -> None:
+    from datetime import date
+
+    from core.accounts import services as accounts
+    from core.directory.models import Contact
+    from tests.plugins.groupes_techniques.conftest import add_meeting, make_group, paris
+
+    idle = make_group(
+        db, "Groupe à relancer", valid_from=date(2026, 1, 1), animators=("eve.anim@example.org",)
+    )
+    busy = make_group(db, "Groupe à jour", valid_from=date(2026, 1, 1))
+    contact = db.query(Contact).filter_by(email="eve.anim@example.org").one()
+    spaces.add_membership(db, busy, ANIMATOR, contact_id=contact.id)
+    add_meeting(db, busy, paris(2026, 5, 10, 14))
+    accounts.create_user(db, "eve.anim@example.org", "reseau-demo-2026", "Eve", contact_id=contact.id)
+    db.commit()
+    login(client, "eve.anim@example.org")
+    home = text(client.get("/"))
+    panel = home.split("Réunions à prévoir dans vos groupes</h2>")[1].split("</section>")[0]
+    assert "Groupe à relancer" in panel and "Groupe à jour" not in panel  # its meeting is planned
+    assert f"space={idle.id}" in panel

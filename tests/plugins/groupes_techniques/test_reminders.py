@@ -30,8 +30,12 @@ def test_hook_register_reminder_rules_declares_the_plugin_rules(app: object) -> 
 
 def test_a_year_of_reminders_exactly_once(make_app: object, db: Session, smtp_sink: SmtpSink) -> None:
     app = make_app(smtp_url=smtp_sink.url)  # type: ignore[operator]
-    idle = make_group(db, "Groupe sans réunion", valid_from=date(2026, 1, 1), animators=("alice.idle@example.org",))
-    busy = make_group(db, "Groupe qui se réunit", valid_from=date(2026, 1, 1), animators=("bruno.busy@example.org",))
+    idle = make_group(
+        db, "Groupe sans réunion", valid_from=date(2026, 1, 1), animators=("alice.idle@example.org",)
+    )
+    busy = make_group(
+        db, "Groupe qui se réunit", valid_from=date(2026, 1, 1), animators=("bruno.busy@example.org",)
+    )
     for starts in (paris(2026, 3, 10, 14), paris(2026, 9, 15, 14)):
         meeting = add_meeting(db, busy, starts)
         db.add(Minutes(meeting_id=meeting.id, body="Compte rendu", body_html="<p>Compte rendu</p>"))
@@ -40,7 +44,9 @@ def test_a_year_of_reminders_exactly_once(make_app: object, db: Session, smtp_si
 
     # each sweep looks back to the previous one: a step of days misses nothing
     walk(app, paris(2025, 12, 31, 12), paris(2026, 12, 31, 20), timedelta(days=5))
-    walk(app, paris(2026, 5, 1, 0), paris(2026, 6, 5, 0), timedelta(hours=31))  # going over again changes nothing
+    walk(
+        app, paris(2026, 5, 1, 0), paris(2026, 6, 5, 0), timedelta(hours=31)
+    )  # going over again changes nothing
 
     idle_mail = smtp_sink.to("alice.idle@example.org")
     assert len(idle_mail) == 6
@@ -53,7 +59,10 @@ def test_a_year_of_reminders_exactly_once(make_app: object, db: Session, smtp_si
         "Obligation en risque : Groupe sans réunion, échéance le 31 décembre 2026",
     ]
     assert smtp_sink.to("bruno.busy@example.org") == []
-    assert {m.rcpt_tos for m in smtp_sink.messages} == {("alice.idle@example.org",), ("chef.admin@example.org",)}
+    assert {m.rcpt_tos for m in smtp_sink.messages} == {
+        ("alice.idle@example.org",),
+        ("chef.admin@example.org",),
+    }
 
     body = idle_mail[1].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "au moins 1 réunion par semestre (1er semestre 2026)" in body
@@ -68,7 +77,9 @@ def test_a_meeting_planned_after_the_first_reminder_stops_the_next(
     make_app: object, db: Session, smtp_sink: SmtpSink
 ) -> None:
     app = make_app(smtp_url=smtp_sink.url)  # type: ignore[operator]
-    group = make_group(db, "Groupe tardif", valid_from=date(2026, 1, 1), animators=("carla.late@example.org",))
+    group = make_group(
+        db, "Groupe tardif", valid_from=date(2026, 1, 1), animators=("carla.late@example.org",)
+    )
     walk(app, paris(2025, 12, 31, 12), paris(2026, 2, 1, 12), timedelta(days=4))
     assert len(smtp_sink.to("carla.late@example.org")) == 1
     add_meeting(fresh(db), group, paris(2026, 6, 20, 14))
@@ -83,8 +94,13 @@ def test_admins_change_the_timings(make_app: object, db: Session) -> None:
     db.commit()
     assert reminders.horizon_days(db) == 56
     errors = save_rule_timing(
-        db, reminders.SEMESTER_REMINDER, enabled=True, offsets_text="J+0, S-6", send_time_text="09:00",
-        actor=admin, now=paris(2026, 1, 2, 9),
+        db,
+        reminders.SEMESTER_REMINDER,
+        enabled=True,
+        offsets_text="J+0, S-6",
+        send_time_text="09:00",
+        actor=admin,
+        now=paris(2026, 1, 2, 9),
     )
     assert errors == {}
     db.commit()
