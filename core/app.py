@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 import core.models  # noqa: F401 - every core table in Base.metadata
+from core import i18n
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, utcnow
 from core.declarations import Registry
@@ -125,6 +126,7 @@ def create_app(
     templates = make_environment(
         [d / "templates" for d in plugin_dirs.values() if (d / "templates").is_dir()]
     )
+    i18n.use_plugin_catalogues([d / "translations" for d in plugin_dirs.values()])
     state = AppState(
         settings=settings,
         engine=engine,
