@@ -219,7 +219,7 @@ def _objects_of_space_a(db: Session, world: World, accounts: dict[str, User]) ->
         affiliation_id=affiliation.id, membership_id=membership.id, resource_id=resource.id,
         action_id=action.id, user_id=accounts["member"].id, message_id=message.id,
         name=rule or "core.reminder_accepted", token="jeton-invalide", kind="contacts", ident=outsider.id,
-        space_a_id=space.id,
+        space_a_id=space.id, year=now.year,
     )
 
 

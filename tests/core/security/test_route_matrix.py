@@ -188,7 +188,8 @@ def test_every_core_route_has_an_expected_outcome(matrix: Matrix) -> None:
     plugins = set(BUILTIN_PLUGINS)
     missing = [r.name for r in ROUTES if r.name not in POLICY and r.name.split(":")[0] not in plugins]
     assert not missing, f"routes without an expected outcome per role: {missing}"
-    assert not matrix.world.unresolved, f"path parameters the world could not fill: {matrix.world.unresolved}"
+    core_unresolved = {name for name in matrix.world.unresolved if name.split(":")[0] not in plugins}
+    assert not core_unresolved, f"path parameters the world could not fill: {core_unresolved}"
 
 
 def test_matrix_size(matrix: Matrix) -> None:

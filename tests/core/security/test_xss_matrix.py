@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -99,6 +100,20 @@ def test_calendar_names_and_descriptions_are_escaped() -> None:
     lines = ical.decode().split("\r\n")
     assert not any(line.startswith(INJECTED_PROPERTY) for line in lines)
     assert "X-WR-CALNAME:Espace\\nX-INJ:1" in lines
+
+
+def test_html_emails_escape_the_text_templates_they_include() -> None:
+    """A ``.txt`` template renders without autoescape, and an include's output counts as safe:
+    an HTML email including one must escape it (the semester reminder put a group's name raw
+    into its HTML)."""
+    root = Path(__file__).resolve().parents[3]
+    include = re.compile(r"\{%-?\s*include\s+[\"'][^\"']+\.txt[\"']")
+    unescaped = []
+    for path in [*root.glob("core/templates/**/*.html"), *root.glob("plugins/*/templates/**/*.html")]:
+        for line in path.read_text().splitlines():
+            if include.search(line) and "forceescape" not in line:
+                unescaped.append(f"{path.relative_to(root)}: {line.strip()}")
+    assert not unescaped, "\n".join(unescaped)
 
 
 def test_the_corpus_reaches_the_tables_people_write(poisoned: Matrix) -> None:
