@@ -98,7 +98,8 @@ def update(source: Source, language: str) -> tuple[int, int]:
         catalog = read_catalogue(path, language)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        catalog = Catalog(locale=language, domain=DOMAIN, project="Réseau", charset="utf-8")
+        catalog = Catalog(locale=language, domain=DOMAIN, project="Réseau", charset="utf-8", fuzzy=False)
+        catalog.revision_date = catalog.creation_date
     catalog.update(template, no_fuzzy_matching=True)
     catalog.obsolete.clear()
     _stamp_header(catalog, source, language)
@@ -184,9 +185,11 @@ def untranslated(source: Source, language: str) -> list[Message]:
     return [m for m in read_catalogue(source.po_path(language), language) if m.id and not is_translated(m)]
 
 
-def _sources(names: Iterable[str]) -> list[Source]:
+def _sources(names: Iterable[str], *, default_with_catalogue_only: bool) -> list[Source]:
+    """The named catalogues; by default all of them (or those that exist, to report on them)."""
     everything = {s.name: s for s in [core_source(), *plugin_sources()]}
-    chosen = list(names) or list(everything)
+    existing = [core_source().name] + [s.name for s in plugin_sources(with_catalogue_only=True)]
+    chosen = list(names) or (existing if default_with_catalogue_only else list(everything))
     unknown = [n for n in chosen if n not in everything]
     if unknown:
         raise SystemExit(f"unknown catalogue(s): {', '.join(unknown)}")
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command, names = (args[0], args[1:]) if args else ("check", [])
     status = 0
-    for source in _sources(names):
+    for source in _sources(names, default_with_catalogue_only=command != "update"):
         for language in TARGET_LANGUAGES:
             if command == "update":
                 total, missing = update(source, language)

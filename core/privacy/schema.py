@@ -62,8 +62,12 @@ def personal_columns(table: sa.Table) -> list[sa.Column[object]]:
 
 
 def is_email_column(column: sa.Column[object]) -> bool:
+    """Whether ``column`` holds an email address: a text column named ``email`` or ``*_email``.
+
+    The type matters: a flag such as ``show_email`` (a boolean) is about an address, not one.
+    """
     name = column.name.lower()
-    return name == "email" or name.endswith("_email")
+    return isinstance(column.type, sa.String) and (name == "email" or name.endswith("_email"))
 
 
 def _is_actor(table: sa.Table, name: str) -> bool:

@@ -271,7 +271,10 @@ def choose_language(request: Request, user: User | None, default: str) -> str:
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    """Redirect to the login page, coming back here afterwards."""
+    """Redirect to the login page, coming back here afterwards (in the same ``?lang=``)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    url = str(request.app.url_path_for("accounts:login")) + "?" + urlencode({"next": target})
+    query = {"next": target}
+    if request.query_params.get(LANGUAGE_PARAMETER) in i18n.LANGUAGES:
+        query[LANGUAGE_PARAMETER] = request.query_params[LANGUAGE_PARAMETER]
+    url = str(request.app.url_path_for("accounts:login")) + "?" + urlencode(query)
     return RedirectResponse(url, status_code=303)

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, text
+from sqlalchemy import Select, and_, exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,7 +26,6 @@ from core.directory.models import Affiliation, Contact, Organisation
 from core.directory.normalise import fold
 from core.i18n import PARIS, language
 from core.i18n import gettext as _
-from core.resources.models import Resource
 from core.spaces.models import Space, SpaceMembership
 from plugins.acces_services import periods
 from plugins.acces_services.models import (
@@ -1002,14 +1001,6 @@ def upcoming_meetings(db: Session, space_id: int, now: datetime, limit: int = 5)
         .limit(limit)
     )
     return list(db.scalars(stmt))
-
-
-def resource_count(db: Session, space_id: int, visibilities: Sequence[str]) -> int:
-    """How many resources (studies, survey results…) the platform's space shares at these levels."""
-    stmt = select(func.count(Resource.id)).where(
-        Resource.space_id == space_id, Resource.visibility.in_(visibilities)
-    )
-    return int(db.scalar(stmt) or 0)
 
 
 def save_proposal(

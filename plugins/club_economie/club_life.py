@@ -61,7 +61,9 @@ def club_meetings(db: Session, space_id: int) -> Sequence[Meeting]:
 def opinions(db: Session, space_id: int) -> Sequence[Opinion]:
     """The club's opinions, newest first."""
     return db.scalars(
-        select(Opinion).where(Opinion.space_id == space_id).order_by(Opinion.created_at.desc(), Opinion.id.desc())
+        select(Opinion)
+        .where(Opinion.space_id == space_id)
+        .order_by(Opinion.created_at.desc(), Opinion.id.desc())
     ).all()
 
 
@@ -100,11 +102,19 @@ def save_opinion(
     _check_meeting(db, space_id, meeting_id)
     values = {"kind": kind, "title": title.strip(), "body": body.strip(), "meeting_id": meeting_id}
     if opinion is None:
-        opinion = Opinion(space_id=space_id, status=DRAFT, created_by_id=actor.id, created_at=now, updated_at=now, **values)
+        opinion = Opinion(
+            space_id=space_id, status=DRAFT, created_by_id=actor.id, created_at=now, updated_at=now, **values
+        )
         db.add(opinion)
         db.flush()
-        audit.record(db, actor, "club_economie.opinion.created", opinion, summary=opinion.title,
-                     changes=audit.diff(None, values))
+        audit.record(
+            db,
+            actor,
+            "club_economie.opinion.created",
+            opinion,
+            summary=opinion.title,
+            changes=audit.diff(None, values),
+        )
         return opinion
     changes = audit.diff(opinion, values)
     if changes:
@@ -112,11 +122,15 @@ def save_opinion(
             setattr(opinion, key, value)
         opinion.updated_at = now
         db.flush()
-        audit.record(db, actor, "club_economie.opinion.updated", opinion, summary=opinion.title, changes=changes)
+        audit.record(
+            db, actor, "club_economie.opinion.updated", opinion, summary=opinion.title, changes=changes
+        )
     return opinion
 
 
-def set_status(db: Session, actor: User, opinion: Opinion, status: str, answer: str, *, now: datetime) -> None:
+def set_status(
+    db: Session, actor: User, opinion: Opinion, status: str, answer: str, *, now: datetime
+) -> None:
     """Move an opinion: draft → sent → answered (with the city's answer), or back. Audited."""
     if status not in OPINION_STATUSES or status not in TRANSITIONS.get(opinion.status, ()):
         raise ClubError(_("Ce changement d'état n'est pas possible."), "status")
@@ -131,5 +145,11 @@ def set_status(db: Session, actor: User, opinion: Opinion, status: str, answer: 
         opinion.answer = answer.strip()
     opinion.updated_at = now
     db.flush()
-    audit.record(db, actor, "club_economie.opinion.status", opinion, summary=opinion.title,
-                 changes={"status": [old, status]})
+    audit.record(
+        db,
+        actor,
+        "club_economie.opinion.status",
+        opinion,
+        summary=opinion.title,
+        changes={"status": [old, status]},
+    )

@@ -64,15 +64,48 @@ class DemoCompany:
 
 
 COMPANIES = (
-    DemoCompany("Boulangerie des Hautes-Noues", "73282932000074", "10.71C", "Boulangerie-pâtisserie", "1-9", True,
-                "12 place des Hautes-Noues", "Rachid", "Amrani", "rachid.amrani@example.org",
-                "Boulangerie de quartier ; accueille des apprentis chaque année.", True),
-    DemoCompany("Menuiserie Portes de Paris", "35600000000048", "16.23Z", "Menuiserie", "10-49", True,
-                "5 rue des Artisans", "Nathalie", "Girard", "nathalie.girard@example.org",
-                "Menuiserie bois et aluminium ; chantiers d'insertion avec Val de Brie Insertion.", True),
-    DemoCompany("Numérique Solidaire Villiers", "", "62.02A", "Conseil en systèmes informatiques", "0", False,
-                "8 avenue de la République", "Hugo", "Lemaire", "hugo.lemaire@example.org",
-                "Ateliers numériques pour les commerçants.", False),
+    DemoCompany(
+        "Boulangerie des Hautes-Noues",
+        "73282932000074",
+        "10.71C",
+        "Boulangerie-pâtisserie",
+        "1-9",
+        True,
+        "12 place des Hautes-Noues",
+        "Rachid",
+        "Amrani",
+        "rachid.amrani@example.org",
+        "Boulangerie de quartier ; accueille des apprentis chaque année.",
+        True,
+    ),
+    DemoCompany(
+        "Menuiserie Portes de Paris",
+        "35600000000048",
+        "16.23Z",
+        "Menuiserie",
+        "10-49",
+        True,
+        "5 rue des Artisans",
+        "Nathalie",
+        "Girard",
+        "nathalie.girard@example.org",
+        "Menuiserie bois et aluminium ; chantiers d'insertion avec Val de Brie Insertion.",
+        True,
+    ),
+    DemoCompany(
+        "Numérique Solidaire Villiers",
+        "",
+        "62.02A",
+        "Conseil en systèmes informatiques",
+        "0",
+        False,
+        "8 avenue de la République",
+        "Hugo",
+        "Lemaire",
+        "hugo.lemaire@example.org",
+        "Ateliers numériques pour les commerçants.",
+        False,
+    ),
 )
 
 
@@ -91,17 +124,49 @@ class DemoApplication:
 
 
 APPLICATIONS = (
-    DemoApplication("Traiteur Saveurs du Monde", "55203253400646", NEW, "Fatou", "Diallo", "fatou.diallo@example.org",
-                    "Traiteur, cuisine du monde", 2),
-    DemoApplication("Garage Marne Auto", "44306184100047", INFO_REQUESTED, "Kevin", "Morel", "kevin.morel@example.org",
-                    "Réparation automobile", 9,
-                    question="Pouvez-vous préciser si vous accueillez des stagiaires ou des apprentis ?"),
-    DemoApplication("Projet de conciergerie solidaire", "", NEW, "Samira", "Bensaïd", "samira.bensaid@example.org",
-                    "Conciergerie d'entreprise (projet)", 10),
-    DemoApplication("Société Démo Hors Territoire", "", DECLINED, "Paul", "Renard", "paul.renard@example.org",
-                    "Vente en ligne", 30,
-                    message="Votre activité n'a pas d'établissement à Villiers-sur-Marne ; le club réunit les "
-                    "acteurs du territoire."),
+    DemoApplication(
+        "Traiteur Saveurs du Monde",
+        "55203253400646",
+        NEW,
+        "Fatou",
+        "Diallo",
+        "fatou.diallo@example.org",
+        "Traiteur, cuisine du monde",
+        2,
+    ),
+    DemoApplication(
+        "Garage Marne Auto",
+        "44306184100047",
+        INFO_REQUESTED,
+        "Kevin",
+        "Morel",
+        "kevin.morel@example.org",
+        "Réparation automobile",
+        9,
+        question="Pouvez-vous préciser si vous accueillez des stagiaires ou des apprentis ?",
+    ),
+    DemoApplication(
+        "Projet de conciergerie solidaire",
+        "",
+        NEW,
+        "Samira",
+        "Bensaïd",
+        "samira.bensaid@example.org",
+        "Conciergerie d'entreprise (projet)",
+        10,
+    ),
+    DemoApplication(
+        "Société Démo Hors Territoire",
+        "",
+        DECLINED,
+        "Paul",
+        "Renard",
+        "paul.renard@example.org",
+        "Vente en ligne",
+        30,
+        message="Votre activité n'a pas d'établissement à Villiers-sur-Marne ; le club réunit les "
+        "acteurs du territoire.",
+    ),
 )
 
 MEETINGS = (
@@ -111,10 +176,18 @@ MEETINGS = (
 )
 
 RESOURCES = (
-    ("Créer son entreprise : l'accompagnement de la CCI", "https://www.cci-paris-idf.fr/", "club_economie.dispositif"),
+    (
+        "Créer son entreprise : l'accompagnement de la CCI",
+        "https://www.cci-paris-idf.fr/",
+        "club_economie.dispositif",
+    ),
     ("Aides à l'embauche et emplois francs", "https://travail-emploi.gouv.fr/", "club_economie.financement"),
     ("Mission Locale : recruter un jeune", "https://www.mission-locale.fr/", "club_economie.contact"),
-    ("Guide du créateur d'entreprise (Bpifrance Création)", "https://bpifrance-creation.fr/", "club_economie.guide"),
+    (
+        "Guide du créateur d'entreprise (Bpifrance Création)",
+        "https://bpifrance-creation.fr/",
+        "club_economie.guide",
+    ),
 )
 
 
@@ -124,7 +197,8 @@ def _space(session: Session) -> Space:
         SLUG,
         "Club des acteurs de l'économie",
         SPACE_KIND,
-        description="Entreprises, commerçants, acteurs de l'emploi, de l'insertion et de la formation : le club "
+        description="Entreprises, commerçants, acteurs de l'emploi, de l'insertion et de la formation : "
+        "le club "
         "rassemble le tissu économique de la ville et accompagne les porteurs de projet.",
         pillar="emploi_economie",
     )
@@ -144,32 +218,64 @@ def _company(session: Session, space: Space, spec: DemoCompany, now: datetime) -
         org = directory.create_organisation(
             session,
             None,
-            {"name": spec.name, "kind": "entreprise", "address": spec.address, "postcode": "94350",
-             "city": "Villiers-sur-Marne", "description": spec.activity, "pillars": ["emploi_economie"]},
+            {
+                "name": spec.name,
+                "kind": "entreprise",
+                "address": spec.address,
+                "postcode": "94350",
+                "city": "Villiers-sur-Marne",
+                "description": spec.activity,
+                "pillars": ["emploi_economie"],
+            },
         )
     contact = contact_by_email(session, spec.email)
     if contact is None:
         contact = directory.create_contact(
-            session, None, {"first_name": spec.first_name, "last_name": spec.last_name, "email": spec.email,
-                            "function": "Gérant·e", "consent_listed": True}, now=now,
+            session,
+            None,
+            {
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "email": spec.email,
+                "function": "Gérant·e",
+                "consent_listed": True,
+            },
+            now=now,
         )
         directory.set_affiliation(session, None, contact, org, "Gérant·e")
     spaces.add_membership(session, space, MEMBER, organisation_id=org.id)
     spaces.add_membership(session, space, MEMBER, contact_id=contact.id)
-    member = session.scalar(select(Member).where(Member.space_id == space.id, Member.organisation_id == org.id))
+    member = session.scalar(
+        select(Member).where(Member.space_id == space.id, Member.organisation_id == org.id)
+    )
     if member is None:
         member = Member(
-            space_id=space.id, organisation_id=org.id, contact_id=contact.id, siret=spec.siret,
-            naf_code=spec.naf_code, activity=spec.activity, size_band=spec.size_band,
-            in_priority_area=spec.in_priority_area, presentation=spec.presentation,
-            joined_on=now.astimezone(PARIS).date().replace(month=1, day=1), public=spec.public,
-            show_contact=True, show_email=spec.public, updated_at=now,
+            space_id=space.id,
+            organisation_id=org.id,
+            contact_id=contact.id,
+            siret=spec.siret,
+            naf_code=spec.naf_code,
+            activity=spec.activity,
+            size_band=spec.size_band,
+            in_priority_area=spec.in_priority_area,
+            presentation=spec.presentation,
+            joined_on=now.astimezone(PARIS).date().replace(month=1, day=1),
+            public=spec.public,
+            show_contact=True,
+            show_email=spec.public,
+            updated_at=now,
         )
         session.add(member)
         session.flush()
     year = now.astimezone(PARIS).year
-    if session.scalar(select(MembershipYear.id).where(MembershipYear.member_id == member.id,
-                                                      MembershipYear.year == year)) is None:
+    if (
+        session.scalar(
+            select(MembershipYear.id).where(
+                MembershipYear.member_id == member.id, MembershipYear.year == year
+            )
+        )
+        is None
+    ):
         session.add(MembershipYear(member_id=member.id, year=year, recorded_at=now))
 
 
@@ -178,13 +284,26 @@ def _application(session: Session, space: Space, spec: DemoApplication, now: dat
         return
     created = now - timedelta(days=spec.age_days)
     application = Application(
-        space_id=space.id, status=spec.status, name=spec.name, name_key=name_key(spec.name)[:200],
-        siret=spec.siret, legal_form="projet" if not spec.siret else "sarl", activity=spec.activity,
-        size_band="0" if not spec.siret else "1-9", address="Villiers-sur-Marne", postcode="94350",
-        city="Villiers-sur-Marne", first_name=spec.first_name, last_name=spec.last_name, email=spec.email,
+        space_id=space.id,
+        status=spec.status,
+        name=spec.name,
+        name_key=name_key(spec.name)[:200],
+        siret=spec.siret,
+        legal_form="projet" if not spec.siret else "sarl",
+        activity=spec.activity,
+        size_band="0" if not spec.siret else "1-9",
+        address="Villiers-sur-Marne",
+        postcode="94350",
+        city="Villiers-sur-Marne",
+        first_name=spec.first_name,
+        last_name=spec.last_name,
+        email=spec.email,
         contribution="Connaissance du quartier et envie de travailler avec les autres entreprises.",
         expectations="Rencontrer des partenaires et recruter localement.",
-        consent_at=created, created_at=created, updated_at=created, waiting_since=created,
+        consent_at=created,
+        created_at=created,
+        updated_at=created,
+        waiting_since=created,
     )
     if spec.question:
         application.info_requests = 1
@@ -204,8 +323,15 @@ def _meetings(session: Session, space: Space, now: datetime) -> dict[str, Meetin
         day = (now + timedelta(days=in_days)).astimezone(PARIS).date()
         starts = datetime.combine(day, time(8 if kind == BREAKFAST else 18), tzinfo=PARIS).astimezone(UTC)
         meeting = Meeting(
-            space_id=space.id, kind=kind, title=title, starts_at=starts, ends_at=starts + timedelta(hours=2),
-            location=place, visibility=MEETING_MEMBERS, created_at=now, updated_at=now,
+            space_id=space.id,
+            kind=kind,
+            title=title,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            location=place,
+            visibility=MEETING_MEMBERS,
+            created_at=now,
+            updated_at=now,
         )
         session.add(meeting)
         found[title] = meeting
@@ -217,8 +343,15 @@ def _resources(session: Session, space: Space, now: datetime) -> None:
     titles = set(session.scalars(select(Resource.title).where(Resource.space_id == space.id)))
     for title, url, category in RESOURCES:
         if title not in titles:
-            resources.add_link(session, title=title, url=url, space_id=space.id, visibility=PUBLIC,
-                               category=category, now=now)
+            resources.add_link(
+                session,
+                title=title,
+                url=url,
+                space_id=space.id,
+                visibility=PUBLIC,
+                category=category,
+                now=now,
+            )
 
 
 def _opinion(session: Session, space: Space, meetings: dict[str, Meeting], now: datetime) -> None:
@@ -227,10 +360,17 @@ def _opinion(session: Session, space: Space, meetings: dict[str, Meeting], now: 
         return
     session.add(
         Opinion(
-            space_id=space.id, kind="proposition", title=title, status=SENT,
-            body="Le club propose à la ville de mettre un local vacant du bailleur à disposition de créateurs "
+            space_id=space.id,
+            kind="proposition",
+            title=title,
+            status=SENT,
+            body="Le club propose à la ville de mettre un local vacant du bailleur à disposition "
+            "de créateurs "
             "d'entreprise du quartier, à loyer progressif, avec l'accompagnement de la CCI.",
-            meeting_id=meetings[MEETINGS[0][1]].id, sent_at=now, created_at=now, updated_at=now,
+            meeting_id=meetings[MEETINGS[0][1]].id,
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
         )
     )
 
@@ -249,17 +389,33 @@ def load(session: Session) -> None:
     session.flush()
     # one accepted application, linked to the first demo company
     first = organisation_by_name(session, COMPANIES[0].name)
-    if first is not None and session.scalar(select(Application.id).where(Application.status == ACCEPTED)) is None:
+    if (
+        first is not None
+        and session.scalar(select(Application.id).where(Application.status == ACCEPTED)) is None
+    ):
         contact = session.scalar(select(Contact).where(Contact.email == COMPANIES[0].email))
         created = now - timedelta(days=60)
         session.add(
             Application(
-                space_id=space.id, status=ACCEPTED, name=COMPANIES[0].name, name_key=name_key(COMPANIES[0].name),
-                siret=COMPANIES[0].siret, legal_form="sarl", naf_code=COMPANIES[0].naf_code,
-                activity=COMPANIES[0].activity, size_band="1-9", in_priority_area=True,
-                first_name=COMPANIES[0].first_name, last_name=COMPANIES[0].last_name, email=COMPANIES[0].email,
-                consent_at=created, created_at=created, updated_at=created, waiting_since=created,
-                decided_at=created + timedelta(days=5), organisation_id=first.id,
+                space_id=space.id,
+                status=ACCEPTED,
+                name=COMPANIES[0].name,
+                name_key=name_key(COMPANIES[0].name),
+                siret=COMPANIES[0].siret,
+                legal_form="sarl",
+                naf_code=COMPANIES[0].naf_code,
+                activity=COMPANIES[0].activity,
+                size_band="1-9",
+                in_priority_area=True,
+                first_name=COMPANIES[0].first_name,
+                last_name=COMPANIES[0].last_name,
+                email=COMPANIES[0].email,
+                consent_at=created,
+                created_at=created,
+                updated_at=created,
+                waiting_since=created,
+                decided_at=created + timedelta(days=5),
+                organisation_id=first.id,
                 contact_id=contact.id if contact else None,
             )
         )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from plugins.club_economie.models import Application
 from core.reminders.rules import Due, Recipient
+from plugins.club_economie.models import Application
 from plugins.club_economie.vocab import DECLINED_RETENTION
 
 
@@ -41,7 +41,11 @@ def info_request(application: Application, answer_url: str, *, now: datetime) ->
         key=f"club_economie.info_request:{application.id}:{application.info_requests}",
         recipient=_recipient(application),
         template="club_economie/emails/info_request",
-        context={"company": application.name, "question": application.info_question, "answer_url": answer_url},
+        context={
+            "company": application.name,
+            "question": application.info_question,
+            "answer_url": answer_url,
+        },
         due_at=now,
         space_id=application.space_id,
     )

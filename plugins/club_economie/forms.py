@@ -9,8 +9,17 @@ from typing import Any
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as siret_number
-from wtforms import BooleanField, Field, Form, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms import ValidationError
+from wtforms import (
+    BooleanField,
+    Field,
+    Form,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -61,8 +70,13 @@ class Siret:
             field.data = siret_number.validate(value)
         except StdnumError as exc:
             raise ValidationError(
-                str(_l("Ce numéro SIRET n'est pas valide : il compte 14 chiffres (9 du SIREN, 5 de l'établissement) "
-                       "et sa clé de contrôle doit être juste. Vérifiez-le sur votre extrait Kbis ou avis de situation."))
+                str(
+                    _l(
+                        "Ce numéro SIRET n'est pas valide : il compte 14 chiffres (9 du SIREN, "
+                        "5 de l'établissement) et sa clé de contrôle doit être juste. "
+                        "Vérifiez-le sur votre extrait Kbis ou avis de situation."
+                    )
+                )
             ) from exc
 
 
@@ -76,7 +90,9 @@ class NafCode:
             return
         match = _NAF.match(value)
         if match is None:
-            raise ValidationError(str(_l("Code NAF invalide : quatre chiffres et une lettre, par exemple 47.11B.")))
+            raise ValidationError(
+                str(_l("Code NAF invalide : quatre chiffres et une lettre, par exemple 47.11B."))
+            )
         field.data = f"{match[1]}.{match[2]}{match[3]}"
 
 
@@ -102,7 +118,9 @@ class ApplicationForm(BaseForm):
         filters=[lambda v: re.sub(r"[\s.\-]", "", v) if isinstance(v, str) else v],
         validators=[Length(max=40), Siret()],
     )
-    legal_form = SelectField(_l("Forme juridique"), choices=choices(LEGAL_FORMS), validators=[InputRequired(REQUIRED)])
+    legal_form = SelectField(
+        _l("Forme juridique"), choices=choices(LEGAL_FORMS), validators=[InputRequired(REQUIRED)]
+    )
     naf_code = StringField(
         _l("Code NAF (APE)"),
         description=_l("Par exemple 47.11B ; il figure sur votre avis de situation Insee."),
@@ -126,7 +144,9 @@ class ApplicationForm(BaseForm):
     last_name = StringField(_l("Nom"), filters=[line], validators=[DataRequired(REQUIRED), Length(max=100)])
     function = StringField(_l("Fonction"), filters=[line], validators=[Length(max=200)])
     email = StringField(
-        _l("Adresse électronique"), filters=[line], validators=[DataRequired(REQUIRED), Length(max=254), EmailAddress()]
+        _l("Adresse électronique"),
+        filters=[line],
+        validators=[DataRequired(REQUIRED), Length(max=254), EmailAddress()],
     )
     phone = StringField(_l("Téléphone"), filters=[line], validators=[Length(max=30), Phone()])
     contribution = TextAreaField(
@@ -136,8 +156,15 @@ class ApplicationForm(BaseForm):
         _l("Ce que vous attendez du club"), filters=[text], validators=[Length(max=TEXT_MAX)]
     )
     consent = BooleanField(
-        _l("J'accepte que mes données soient traitées pour examiner ma candidature, dans les conditions ci-dessus."),
-        validators=[DataRequired(_l("Votre accord est nécessaire pour que nous puissions examiner votre candidature."))],
+        _l(
+            "J'accepte que mes données soient traitées pour examiner ma candidature, "
+            "dans les conditions ci-dessus."
+        ),
+        validators=[
+            DataRequired(
+                _l("Votre accord est nécessaire pour que nous puissions examiner votre candidature.")
+            )
+        ],
     )
     #: the honeypot: hidden from people, filled by robots
     website = StringField(_l("Ne remplissez pas ce champ"))
@@ -151,9 +178,23 @@ class ApplicationForm(BaseForm):
         return {
             name: (self[name].data if name == "in_priority_area" else (self[name].data or "").strip())
             for name in (
-                "name", "siret", "legal_form", "naf_code", "activity", "size_band", "address", "postcode",
-                "city", "in_priority_area", "first_name", "last_name", "function", "email", "phone",
-                "contribution", "expectations",
+                "name",
+                "siret",
+                "legal_form",
+                "naf_code",
+                "activity",
+                "size_band",
+                "address",
+                "postcode",
+                "city",
+                "in_priority_area",
+                "first_name",
+                "last_name",
+                "function",
+                "email",
+                "phone",
+                "contribution",
+                "expectations",
             )
         } | {"in_priority_area": bool(self.in_priority_area.data), "email": (self.email.data or "").lower()}
 
@@ -162,7 +203,9 @@ class QuestionForm(BaseForm):
     """Ask the applicant for more information."""
 
     question = TextAreaField(
-        _l("Votre question au candidat"), filters=[text], validators=[DataRequired(REQUIRED), Length(max=TEXT_MAX)]
+        _l("Votre question au candidat"),
+        filters=[text],
+        validators=[DataRequired(REQUIRED), Length(max=TEXT_MAX)],
     )
 
 
@@ -179,7 +222,9 @@ class AcceptForm(BaseForm):
 
     organisation_id = RadioField(_l("Organisation dans l'annuaire"), choices=[], validate_choice=True)
     contact_id = RadioField(_l("Personne dans l'annuaire"), choices=[], validate_choice=True)
-    message = TextAreaField(_l("Message de bienvenue (facultatif)"), filters=[text], validators=[Length(max=TEXT_MAX)])
+    message = TextAreaField(
+        _l("Message de bienvenue (facultatif)"), filters=[text], validators=[Length(max=TEXT_MAX)]
+    )
 
 
 class DeclineForm(BaseForm):
@@ -211,7 +256,9 @@ class DirectoryFilters(BaseForm):
     """Filters of the members' directory (GET)."""
 
     activity = SelectField(_l("Activité"), choices=[], validate_choice=False)
-    size = SelectField(_l("Effectif"), choices=options([("", _l("Tous"))]) + choices(SIZE_BANDS), validate_choice=False)
+    size = SelectField(
+        _l("Effectif"), choices=options([("", _l("Tous"))]) + choices(SIZE_BANDS), validate_choice=False
+    )
     quartier = BooleanField(_l("Seulement les entreprises du quartier prioritaire"))
 
 
@@ -219,7 +266,9 @@ class ResourceForm(BaseForm):
     """A link for project carriers, with a category."""
 
     title = StringField(_l("Titre"), filters=[line], validators=[DataRequired(REQUIRED), Length(max=300)])
-    url = StringField(_l("Adresse du lien"), filters=[line], validators=[DataRequired(REQUIRED), Length(max=1000)])
+    url = StringField(
+        _l("Adresse du lien"), filters=[line], validators=[DataRequired(REQUIRED), Length(max=1000)]
+    )
     category = SelectField(_l("Catégorie"), choices=choices(RESOURCE_CATEGORIES))
     description = TextAreaField(_l("Description"), filters=[text], validators=[Length(max=TEXT_MAX)])
     public = BooleanField(_l("Visible de tous (sinon : membres du club seulement)"), default=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer

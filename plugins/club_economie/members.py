@@ -55,7 +55,9 @@ def _card(member: Member, org: Organisation, contact: Contact | None) -> Card:
         size_band=member.size_band,
         in_priority_area=member.in_priority_area,
         presentation=member.presentation,
-        address=" ".join(p for p in (org.address, org.postcode, org.city) if p) if member.show_address else None,
+        address=" ".join(p for p in (org.address, org.postcode, org.city) if p)
+        if member.show_address
+        else None,
         contact_name=contact.full_name if usable and member.show_contact and contact else None,
         email=contact.email if usable and member.show_email and contact else None,
         phone=contact.phone if usable and member.show_phone and contact else None,
@@ -111,7 +113,9 @@ def member_of_contact(db: Session, space_id: int, contact_id: int | None) -> Mem
     if contact_id is None:
         return None
     return db.scalar(
-        select(Member).where(Member.space_id == space_id, Member.contact_id == contact_id, Member.left_at.is_(None))
+        select(Member).where(
+            Member.space_id == space_id, Member.contact_id == contact_id, Member.left_at.is_(None)
+        )
     )
 
 
@@ -140,7 +144,12 @@ def set_visibility(
     member.updated_at = now
     db.flush()
     audit.record(
-        db, actor, "club_economie.member.visibility", member, summary=organisation_name(db, member), changes=changes
+        db,
+        actor,
+        "club_economie.member.visibility",
+        member,
+        summary=organisation_name(db, member),
+        changes=changes,
     )
     return changes
 
@@ -180,7 +189,9 @@ def years_overview(db: Session, space_id: int, year: int) -> list[YearRow]:
     held = {
         (m, y)
         for m, y in db.execute(
-            select(MembershipYear.member_id, MembershipYear.year).where(MembershipYear.year.in_((year, year + 1)))
+            select(MembershipYear.member_id, MembershipYear.year).where(
+                MembershipYear.year.in_((year, year + 1))
+            )
         )
     }
     rows = []
@@ -238,7 +249,9 @@ def next_plenary(db: Session, space_id: int, now: datetime) -> Meeting | None:
     )
 
 
-def invite_to_next_plenary(db: Session, actor: User | None, member: Member, *, now: datetime) -> Meeting | None:
+def invite_to_next_plenary(
+    db: Session, actor: User | None, member: Member, *, now: datetime
+) -> Meeting | None:
     """Invite a new member's contact to the club's next plenary (the core invitation email
     follows); the meeting, or ``None`` when none is planned or no one could be invited."""
     meeting = next_plenary(db, member.space_id, now)
@@ -266,6 +279,10 @@ def describe_year(year: int) -> str:
 def has_year(db: Session, member_id: int, year: int) -> bool:
     """Whether the member holds the membership of ``year``."""
     return (
-        db.scalar(select(MembershipYear.id).where(MembershipYear.member_id == member_id, MembershipYear.year == year))
+        db.scalar(
+            select(MembershipYear.id).where(
+                MembershipYear.member_id == member_id, MembershipYear.year == year
+            )
+        )
         is not None
     )

@@ -12,7 +12,9 @@ from plugins.club_economie.vocab import SPACE_KIND
 
 def nav_items(ctx: RequestContext) -> list[NavItem]:
     """The club's page is public (it holds the application form): one entry for everybody."""
-    return [NavItem("club_economie.club", _("Club des entreprises"), ctx.url_for("club_economie:index"), order=35)]
+    return [
+        NavItem("club_economie.club", _("Club des entreprises"), ctx.url_for("club_economie:index"), order=35)
+    ]
 
 
 def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
@@ -20,5 +22,7 @@ def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
     if space.kind != SPACE_KIND:
         return []
     counts = services.status_counts(ctx.db, space.id) if access.can_review(ctx, space) else None
-    html = ctx.render_string("club_economie/_space_panel.html", counts=counts, is_member=access.is_member(ctx, space))
+    html = ctx.render_string(
+        "club_economie/_space_panel.html", counts=counts, is_member=access.is_member(ctx, space)
+    )
     return [Panel("club_economie.club", _("Le club"), html, order=10)]

@@ -21,12 +21,18 @@ routes: list[BaseRoute] = [
     Route("/candidatures/anonymiser", views_review.purge, methods=["POST"], name="purge"),
     Route("/candidatures/{application_id:int}", views_review.detail, name="application"),
     Route("/candidatures/{application_id:int}/question", views_review.ask, methods=["POST"], name="ask"),
-    Route("/candidatures/{application_id:int}/accepter", views_review.accept, methods=["POST"], name="accept"),
-    Route("/candidatures/{application_id:int}/refuser", views_review.decline, methods=["POST"], name="decline"),
+    Route(
+        "/candidatures/{application_id:int}/accepter", views_review.accept, methods=["POST"], name="accept"
+    ),
+    Route(
+        "/candidatures/{application_id:int}/refuser", views_review.decline, methods=["POST"], name="decline"
+    ),
     Route("/annuaire", views_members.directory, name="directory"),
     Route("/entreprises", views_members.public_directory, name="public_directory"),
     Route("/ma-fiche", views_members.my_card, methods=["GET", "POST"], name="my_card"),
-    Route("/membres/{member_id:int}/fiche", views_members.edit_card, methods=["GET", "POST"], name="edit_card"),
+    Route(
+        "/membres/{member_id:int}/fiche", views_members.edit_card, methods=["GET", "POST"], name="edit_card"
+    ),
     Route("/adhesions", views_members.years, name="years"),
     Route("/adhesions/{member_id:int}/renouveler", views_members.renew, methods=["POST"], name="renew"),
     Route("/ressources", views_club.resources, methods=["GET", "POST"], name="resources"),

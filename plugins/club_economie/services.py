@@ -25,7 +25,7 @@ from core.directory.normalise import name_key
 from core.i18n import PARIS
 from core.i18n import gettext as _
 from core.reminders.outbox import enqueue
-from core.reminders.rules import Due, Recipient
+from core.reminders.rules import Due
 from core.spaces import services as spaces
 from core.spaces.models import MEMBER, Space
 from plugins.club_economie.models import Application, Member, MembershipYear
@@ -239,7 +239,9 @@ def find_duplicates(db: Session, application: Application) -> Duplicates:
     conditions = [Organisation.name_key == key]
     if len(first_word) >= 3:
         conditions.append(Organisation.name_key.like(f"{first_word}%"))
-    for org in db.scalars(select(Organisation).where(or_(*conditions)).order_by(Organisation.name_key).limit(50)):
+    for org in db.scalars(
+        select(Organisation).where(or_(*conditions)).order_by(Organisation.name_key).limit(50)
+    ):
         if similar(org.name_key, key):
             found.organisations.append((org, [_("nom semblable")]))
     for contact in db.scalars(
@@ -281,7 +283,9 @@ def _message(text: str, field_name: str, required: str) -> str:
     if not text:
         raise ApplicationError(required, field_name)
     if len(text) > directory.TEXT_MAX:
-        raise ApplicationError(_("Ce texte est trop long : %(max)s caractères au plus.", max=directory.TEXT_MAX), field_name)
+        raise ApplicationError(
+            _("Ce texte est trop long : %(max)s caractères au plus.", max=directory.TEXT_MAX), field_name
+        )
     return text
 
 
@@ -315,7 +319,9 @@ def ask_for_information(
     enqueue(db, email(application), rule="club_economie.info_request", now=now)
 
 
-def record_answer(db: Session, application: Application, request_number: int, answer: str, *, now: datetime) -> bool:
+def record_answer(
+    db: Session, application: Application, request_number: int, answer: str, *, now: datetime
+) -> bool:
     """Record the applicant's answer; ``False`` (nothing changes) when this request was already
     answered, superseded or the application decided: answering twice is harmless."""
     if application.status != INFO_REQUESTED or application.info_requests != request_number:
@@ -348,7 +354,9 @@ def decline(
 ) -> None:
     """Decline with a message to the applicant (kept for the retention period, then anonymised)."""
     _require_pending(application)
-    application.decision_message = _message(message, "message", _("Expliquez au candidat la raison du refus."))
+    application.decision_message = _message(
+        message, "message", _("Expliquez au candidat la raison du refus.")
+    )
     old = application.status
     application.status = DECLINED
     application.decided_at = now
@@ -406,7 +414,9 @@ def accept(
     _require_pending(application)
     space = db.get(Space, application.space_id)
     if space is None or space.closed_at is not None:
-        raise ApplicationError(_("L'espace du club est fermé : rouvrez-le avant d'accepter des candidatures."))
+        raise ApplicationError(
+            _("L'espace du club est fermé : rouvrez-le avant d'accepter des candidatures.")
+        )
     if organisation_id is not None:
         organisation = db.get(Organisation, organisation_id)
         if organisation is None:
@@ -427,9 +437,13 @@ def accept(
     roles = (MEMBER,)
     spaces.add_member(db, actor, space, MEMBER, roles, organisation_id=organisation.id)
     spaces.add_member(db, actor, space, MEMBER, roles, contact_id=contact.id)
-    member = db.scalar(select(Member).where(Member.space_id == space.id, Member.organisation_id == organisation.id))
+    member = db.scalar(
+        select(Member).where(Member.space_id == space.id, Member.organisation_id == organisation.id)
+    )
     if member is None:
-        member = Member(space_id=space.id, organisation_id=organisation.id, joined_on=now.astimezone(PARIS).date())
+        member = Member(
+            space_id=space.id, organisation_id=organisation.id, joined_on=now.astimezone(PARIS).date()
+        )
         db.add(member)
     member.contact_id = contact.id
     member.application_id = application.id
@@ -470,7 +484,9 @@ def accept(
 
 def open_year(db: Session, actor: User | None, member: Member, year: int, *, now: datetime) -> bool:
     """Record a membership year (joining or renewing); ``False`` when it was already there."""
-    if db.scalar(select(MembershipYear.id).where(MembershipYear.member_id == member.id, MembershipYear.year == year)):
+    if db.scalar(
+        select(MembershipYear.id).where(MembershipYear.member_id == member.id, MembershipYear.year == year)
+    ):
         return False
     db.add(
         MembershipYear(
@@ -529,7 +545,9 @@ def anonymise_expired(db: Session, now: datetime) -> int:
         application.siret = ""
         application.anonymised_at = now
         application.updated_at = now
-        audit.record(db, None, "club_economie.application.anonymised", application, summary=_summary(application))
+        audit.record(
+            db, None, "club_economie.application.anonymised", application, summary=_summary(application)
+        )
     db.flush()
     return len(expired)
 

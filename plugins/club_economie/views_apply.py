@@ -22,7 +22,9 @@ def _wake_sender(ctx: RequestContext) -> None:
 
 def answer_url(ctx: RequestContext, application: Application) -> str:
     """The absolute signed link through which the applicant answers the latest question."""
-    token = links.make_token(ctx.state.settings.secret_key, application.id, application.info_requests, now=ctx.now())
+    token = links.make_token(
+        ctx.state.settings.secret_key, application.id, application.info_requests, now=ctx.now()
+    )
     return ctx.absolute_url("club_economie:answer", token=token)
 
 
@@ -83,7 +85,10 @@ def answer(ctx: RequestContext) -> Response:
         message = (
             _("Ce lien a expiré. Écrivez aux animateurs du club en répondant à leur courriel.")
             if exc.status == 410
-            else _("Ce lien n'est pas valide : il a peut-être été coupé. Utilisez le lien complet reçu par courriel.")
+            else _(
+                "Ce lien n'est pas valide : il a peut-être été coupé. "
+                "Utilisez le lien complet reçu par courriel."
+            )
         )
         raise HTTPException(exc.status, detail=message) from exc
     application = services.get_application(ctx.db, link.application_id)
@@ -95,7 +100,9 @@ def answer(ctx: RequestContext) -> Response:
     if ctx.form is not None and open_request:
         if form.validate():
             try:
-                services.record_answer(ctx.db, application, link.request_number, form.answer.data, now=ctx.now())
+                services.record_answer(
+                    ctx.db, application, link.request_number, form.answer.data, now=ctx.now()
+                )
             except services.ApplicationError as exc:
                 form.answer.errors = [exc.message]
                 status = 400

@@ -19,7 +19,13 @@ from core.web.forms import bind
 from plugins.club_economie import access, club_life, members, services
 from plugins.club_economie.forms import OpinionForm, OpinionStatusForm, ResourceForm, options
 from plugins.club_economie.models import Opinion
-from plugins.club_economie.vocab import MEETING_KINDS, OPINION_KINDS, OPINION_STATUSES, RESOURCE_CATEGORIES, label
+from plugins.club_economie.vocab import (
+    MEETING_KINDS,
+    OPINION_KINDS,
+    OPINION_STATUSES,
+    RESOURCE_CATEGORIES,
+    label,
+)
 
 
 @page
@@ -76,7 +82,9 @@ def resources(ctx: RequestContext) -> Response:
             except resources_service.ResourceError as exc:
                 _refuse(form, exc)
             else:
-                return ctx.redirect(ctx.url_for("club_economie:resources"), flash=_("La ressource est ajoutée."))
+                return ctx.redirect(
+                    ctx.url_for("club_economie:resources"), flash=_("La ressource est ajoutée.")
+                )
         status = 400
     return ctx.render(
         "club_economie/resources.html",
@@ -136,13 +144,22 @@ def _save(ctx: RequestContext, space: Space, opinion: Opinion | None) -> Respons
             raw = form.meeting_id.data
             try:
                 saved = club_life.save_opinion(
-                    ctx.db, user, space.id, opinion, kind=form.kind.data, title=form.title.data,
-                    body=form.body.data or "", meeting_id=int(raw) if raw else None, now=ctx.now(),
+                    ctx.db,
+                    user,
+                    space.id,
+                    opinion,
+                    kind=form.kind.data,
+                    title=form.title.data,
+                    body=form.body.data or "",
+                    meeting_id=int(raw) if raw else None,
+                    now=ctx.now(),
                 )
             except club_life.ClubError as exc:
                 _refuse(form, exc)
             else:
-                return ctx.redirect(ctx.url_for("club_economie:opinion", opinion_id=saved.id), flash=_("Enregistré."))
+                return ctx.redirect(
+                    ctx.url_for("club_economie:opinion", opinion_id=saved.id), flash=_("Enregistré.")
+                )
         status = 400
     return ctx.render(
         "club_economie/opinion.html",
@@ -180,7 +197,11 @@ def opinion_status(ctx: RequestContext) -> Response:
     item = _opinion(ctx, space.id)
     form = bind(ctx, OpinionStatusForm)
     try:
-        club_life.set_status(ctx.db, user, item, form.status.data or "", form.answer.data or "", now=ctx.now())
+        club_life.set_status(
+            ctx.db, user, item, form.status.data or "", form.answer.data or "", now=ctx.now()
+        )
     except club_life.ClubError as exc:
         raise HTTPException(400, detail=exc.message) from exc
-    return ctx.redirect(ctx.url_for("club_economie:opinion", opinion_id=item.id), flash=_("L'état est mis à jour."))
+    return ctx.redirect(
+        ctx.url_for("club_economie:opinion", opinion_id=item.id), flash=_("L'état est mis à jour.")
+    )

@@ -129,10 +129,18 @@ def renew(ctx: RequestContext) -> Response:
     current = members.current_year(ctx.now())
     year = int(raw) if isinstance(raw, str) and raw.isdigit() else current + 1
     if not current - 1 <= year <= current + 1:
-        raise HTTPException(400, detail=_("On ne renouvelle que pour l’année passée, en cours ou la suivante."))
+        raise HTTPException(
+            400, detail=_("On ne renouvelle que pour l’année passée, en cours ou la suivante.")
+        )
     created = members.renew(ctx.db, user, member, year, now=ctx.now())
     message = (
-        _("Adhésion %(year)s enregistrée.", year=year) if created else _("L'adhésion %(year)s était déjà enregistrée.", year=year)
+        _("Adhésion %(year)s enregistrée.", year=year)
+        if created
+        else _("L'adhésion %(year)s était déjà enregistrée.", year=year)
     )
-    back = ctx.url_for("club_economie:my_card") if own else ctx.url_for("club_economie:years", query={"annee": year - 1})
+    back = (
+        ctx.url_for("club_economie:my_card")
+        if own
+        else ctx.url_for("club_economie:years", query={"annee": year - 1})
+    )
     return ctx.redirect(back, flash=message)

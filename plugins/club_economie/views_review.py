@@ -55,14 +55,22 @@ def queue(ctx: RequestContext) -> Response:
     )
 
 
-def _accept_form(ctx: RequestContext, application: Application, duplicates: services.Duplicates) -> AcceptForm:
+def _accept_form(
+    ctx: RequestContext, application: Application, duplicates: services.Duplicates
+) -> AcceptForm:
     form = bind(ctx, AcceptForm)
-    org_choices: list[tuple[str, Any]] = [(NEW_ENTRY, _("Créer une nouvelle organisation « %(name)s »", name=application.name))]
-    org_choices += [(str(o.id), _("Rattacher à « %(name)s »", name=o.name)) for o, _r in duplicates.organisations]
+    org_choices: list[tuple[str, Any]] = [
+        (NEW_ENTRY, _("Créer une nouvelle organisation « %(name)s »", name=application.name))
+    ]
+    org_choices += [
+        (str(o.id), _("Rattacher à « %(name)s »", name=o.name)) for o, _r in duplicates.organisations
+    ]
     contact_choices: list[tuple[str, Any]] = [
         (NEW_ENTRY, _("Nouvelle personne, ou celle de l'annuaire qui a la même adresse électronique"))
     ]
-    contact_choices += [(str(c.id), _("Rattacher à %(name)s", name=c.full_name)) for c, _r in duplicates.contacts]
+    contact_choices += [
+        (str(c.id), _("Rattacher à %(name)s", name=c.full_name)) for c, _r in duplicates.contacts
+    ]
     form.organisation_id.choices = options(org_choices)
     form.contact_id.choices = options(contact_choices)
     if ctx.form is None:
@@ -172,7 +180,9 @@ def accept(ctx: RequestContext) -> Response:
             ctx.after_commit(lambda: send_soon(ctx.state))
             message = _("La candidature est acceptée : l'entreprise est membre du club.")
             if invited is not None:
-                message += " " + _("Son contact est invité à la prochaine plénière (%(title)s).", title=invited.title)
+                message += " " + _(
+                    "Son contact est invité à la prochaine plénière (%(title)s).", title=invited.title
+                )
             return ctx.redirect(
                 ctx.url_for("club_economie:application", application_id=application.id), flash=message
             )

@@ -96,7 +96,9 @@ def record(
         raise ServiceError(_("Vous ne pouvez modifier que vos propres cycles."))
     meeting = session_of(cycle, session_id).meeting
     if meeting.starts_at > now:
-        raise ServiceError(_("Cette séance n'a pas encore eu lieu : l'émargement se fait le jour même ou après."))
+        raise ServiceError(
+            _("Cette séance n'a pas encore eu lieu : l'émargement se fait le jour même ou après.")
+        )
     people = {p.id: p for p in participants(db, cycle)}
     if present_ids - people.keys():
         raise ServiceError(_("Une des personnes cochées n'est pas inscrite à ce cycle."))
@@ -104,7 +106,8 @@ def record(
         a.contact_id: a
         for a in db.scalars(
             select(Attendance).where(
-                Attendance.meeting_id == meeting.id, Attendance.contact_id.in_([p.contact_id for p in people.values()])
+                Attendance.meeting_id == meeting.id,
+                Attendance.contact_id.in_([p.contact_id for p in people.values()]),
             )
         )
     }
@@ -131,7 +134,9 @@ def record(
             rights.user,
             "calendar.attendance.recorded",
             meeting,
-            summary=_("%(added)s présence(s) ajoutée(s), %(removed)s retirée(s)", added=added, removed=removed),
+            summary=_(
+                "%(added)s présence(s) ajoutée(s), %(removed)s retirée(s)", added=added, removed=removed
+            ),
             changes={"present": [None, sorted(present_ids)]},
         )
     return added, removed

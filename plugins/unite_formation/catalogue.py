@@ -60,7 +60,9 @@ class Entry:
 
 
 def entry(db: Session, cycle: Cycle, now: datetime) -> Entry:
-    return Entry(cycle, counts(db, cycle, now), first_start(cycle), last_end(cycle), window_error(cycle, now) is None)
+    return Entry(
+        cycle, counts(db, cycle, now), first_start(cycle), last_end(cycle), window_error(cycle, now) is None
+    )
 
 
 def search(db: Session, filters: Filters, now: datetime) -> list[Entry]:
@@ -79,11 +81,12 @@ def search(db: Session, filters: Filters, now: datetime) -> list[Entry]:
             continue
         if filters.start is not None and item.ends_at < paris_instant(filters.start, time(0)):
             continue
-        if filters.end is not None and item.starts_at >= paris_instant(filters.end + timedelta(days=1), time(0)):
+        if filters.end is not None and item.starts_at >= paris_instant(
+            filters.end + timedelta(days=1), time(0)
+        ):
             continue
         if filters.places_left and (item.counts.left == 0 or not item.open_now):
             continue
         found.append(item)
     found.sort(key=lambda e: (e.starts_at or now, e.cycle.id))
     return found
-

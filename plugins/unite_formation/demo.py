@@ -52,7 +52,8 @@ CYCLES = (
         "Accompagner les démarches en ligne",
         "numerique",
         "mediateurs",
-        "Aider une personne à créer ses comptes, déposer un dossier et suivre ses démarches sans faire à sa place.",
+        "Aider une personne à créer ses comptes, déposer un dossier et suivre ses démarches "
+        "sans faire à sa place.",
         "1. Les comptes et l'identité numérique. 2. Les principaux sites (CAF, impôts, France Travail). "
         "3. Accompagner sans faire à la place : posture et limites.",
         12,
@@ -125,7 +126,10 @@ def _space(session: Session) -> int:
 
 
 def _cycle(session: Session, space_id: int, spec: DemoCycle) -> None:
-    if session.scalar(select(Cycle.id).where(Cycle.title == spec.title, Cycle.space_id == space_id)) is not None:
+    if (
+        session.scalar(select(Cycle.id).where(Cycle.title == spec.title, Cycle.space_id == space_id))
+        is not None
+    ):
         return
     cycle = Cycle(
         space_id=space_id,
@@ -199,4 +203,3 @@ def load(session: Session) -> None:
     space_id = _space(session)
     for spec in CYCLES:
         _cycle(session, space_id, spec)
-

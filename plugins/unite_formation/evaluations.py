@@ -31,7 +31,13 @@ def open_error(cycle: Cycle, registration: Registration, now: datetime) -> str |
 
 
 def submit(
-    db: Session, cycle: Cycle, registration: Registration, answers: Mapping[str, int], comment: str, *, now: datetime
+    db: Session,
+    cycle: Cycle,
+    registration: Registration,
+    answers: Mapping[str, int],
+    comment: str,
+    *,
+    now: datetime,
 ) -> Evaluation:
     """Store a participant's answers (once: a second answer is refused politely)."""
     problem = open_error(cycle, registration, now)
@@ -77,7 +83,9 @@ def results(db: Session, cycle: Cycle) -> Results:
     """Averages and distributions per question, and the comments (in random-free, stored order)."""
     rows = db.scalars(select(Evaluation).where(Evaluation.cycle_id == cycle.id).order_by(Evaluation.id)).all()
     participants = len(
-        db.scalars(select(Registration.id).where(Registration.cycle_id == cycle.id, Registration.status == CONFIRMED)).all()
+        db.scalars(
+            select(Registration.id).where(Registration.cycle_id == cycle.id, Registration.status == CONFIRMED)
+        ).all()
     )
     averages = {}
     distribution = {}

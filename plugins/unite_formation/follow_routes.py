@@ -33,10 +33,8 @@ def attendance_sheet(ctx: RequestContext) -> Response:
     if ctx.form is not None:
         ticked = set()
         for value in ctx.form.getlist("present"):
-            try:
+            if isinstance(value, str) and value.isdigit():
                 ticked.add(int(value))
-            except (TypeError, ValueError):
-                continue
         try:
             attendance.record(ctx.db, rights, cycle, session.id, ticked, now=ctx.now())
         except svc.ServiceError as exc:
@@ -44,7 +42,8 @@ def attendance_sheet(ctx: RequestContext) -> Response:
             ctx.db.rollback()
         else:
             return ctx.redirect(
-                ctx.url_for("unite_formation:cycle_admin", cycle_id=cycle.id), flash=_("Émargement enregistré.")
+                ctx.url_for("unite_formation:cycle_admin", cycle_id=cycle.id),
+                flash=_("Émargement enregistré."),
             )
     return ctx.render(
         "unite_formation/attendance.html",
@@ -64,7 +63,8 @@ def _attestation(ctx: RequestContext, cycle: Cycle, registration: Registration) 
         raise HTTPException(
             403,
             detail=_(
-                "Pas d'attestation : la présence enregistrée (%(percent)s %%) est sous le seuil de %(threshold)s %% fixé pour ce cycle.",
+                "Pas d'attestation : la présence enregistrée (%(percent)s %%) est sous le seuil de "
+                "%(threshold)s %% fixé pour ce cycle.",
                 percent=rate.percent,
                 threshold=cycle.attendance_threshold,
             ),
@@ -94,7 +94,9 @@ def attestation(ctx: RequestContext) -> Response:
 
 def _linked(ctx: RequestContext, purpose: str) -> tuple[Registration, Cycle]:
     try:
-        registration_id = signed.read(ctx.state.settings.secret_key, purpose, ctx.request.path_params["token"], now=ctx.now())
+        registration_id = signed.read(
+            ctx.state.settings.secret_key, purpose, ctx.request.path_params["token"], now=ctx.now()
+        )
     except LinkError as exc:
         raise HTTPException(exc.status, detail=exc.message) from exc
     registration = found(ctx.db.get(Registration, registration_id))
@@ -120,14 +122,22 @@ def evaluation_link(ctx: RequestContext) -> Response:
         if form.validate():
             answers = {name: form[name].data for name in QUESTIONS}
             try:
-                evaluations.submit(ctx.db, cycle, registration, answers, form.comment.data or "", now=ctx.now())
+                evaluations.submit(
+                    ctx.db, cycle, registration, answers, form.comment.data or "", now=ctx.now()
+                )
             except svc.ServiceError as exc:
                 field_error(form, exc)
             else:
                 return ctx.redirect(ctx.request.url.path, flash=_("Merci pour vos réponses !"))
         status = 400
     return ctx.render(
-        "unite_formation/evaluation.html", status_code=status, form=form, cycle=cycle, done=done, closed=closed, **vocab()
+        "unite_formation/evaluation.html",
+        status_code=status,
+        form=form,
+        cycle=cycle,
+        done=done,
+        closed=closed,
+        **vocab(),
     )
 
 
@@ -176,9 +186,7 @@ routes = [
         methods=["GET", "POST"],
         name="attendance",
     ),
-    Route(
-        "/gestion/{cycle_id:int}/attestations/{registration_id:int}.pdf", attestation, name="attestation"
-    ),
+    Route("/gestion/{cycle_id:int}/attestations/{registration_id:int}.pdf", attestation, name="attestation"),
     Route("/gestion/{cycle_id:int}/questionnaire", results, name="results"),
     Route("/attestation/{token}", attestation_link, name="attestation_link"),
     Route("/questionnaire/{token}", evaluation_link, methods=["GET", "POST"], name="evaluation_link"),

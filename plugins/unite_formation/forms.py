@@ -61,15 +61,22 @@ class CycleForm(BaseForm):
 
     space_id = SelectField(_l("Unité de formation"), coerce=int, validators=[InputRequired(REQUIRED)])
     title = StringField(_l("Titre"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    theme = SelectField(_l("Thème"), choices=_choices(THEMES, _l("Choisir…")), validators=[DataRequired(REQUIRED)])
-    public = SelectField(_l("Public visé"), choices=_choices(PUBLICS, _l("Choisir…")), validators=[DataRequired(REQUIRED)])
+    theme = SelectField(
+        _l("Thème"), choices=_choices(THEMES, _l("Choisir…")), validators=[DataRequired(REQUIRED)]
+    )
+    public = SelectField(
+        _l("Public visé"), choices=_choices(PUBLICS, _l("Choisir…")), validators=[DataRequired(REQUIRED)]
+    )
     objectives = TextAreaField(_l("Objectifs"), validators=[DataRequired(REQUIRED), Length(max=TEXT_MAX)])
     programme = TextAreaField(_l("Programme"), validators=[Length(max=TEXT_MAX)])
     prerequisites = TextAreaField(_l("Prérequis"), validators=[Length(max=TEXT_MAX)])
     trainer_ids = SelectMultipleField(_l("Formateurs et formatrices"), coerce=int, validators=[Optional()])
     capacity = IntegerField(_l("Nombre de places"), validators=[InputRequired(REQUIRED), NumberRange(1, 500)])
     price = DecimalField(
-        _l("Prix en euros (0 si gratuit)"), places=2, default=Decimal(0), validators=[Optional(), NumberRange(0, 10000)]
+        _l("Prix en euros (0 si gratuit)"),
+        places=2,
+        default=Decimal(0),
+        validators=[Optional(), NumberRange(0, 10000)],
     )
     price_details = StringField(_l("Précisions sur le prix"), validators=[Length(max=200)])
     organiser = StringField(_l("Organisateur (imprimé sur les attestations)"), validators=[Length(max=200)])
@@ -80,10 +87,14 @@ class CycleForm(BaseForm):
         _l("Clôture des inscriptions"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(REQUIRED)]
     )
     attendance_threshold = IntegerField(
-        _l("Présence minimale pour l'attestation (%)"), default=80, validators=[InputRequired(REQUIRED), NumberRange(1, 100)]
+        _l("Présence minimale pour l'attestation (%)"),
+        default=80,
+        validators=[InputRequired(REQUIRED), NumberRange(1, 100)],
     )
     offer_hours = IntegerField(
-        _l("Délai pour accepter une place libérée (heures)"), default=48, validators=[InputRequired(REQUIRED), NumberRange(1, 336)]
+        _l("Délai pour accepter une place libérée (heures)"),
+        default=48,
+        validators=[InputRequired(REQUIRED), NumberRange(1, 336)],
     )
 
     def values(self) -> dict[str, Any]:
@@ -125,7 +136,9 @@ class RegistrationForm(BaseForm):
     email = StringField(_l("Adresse électronique"), validators=[DataRequired(REQUIRED), EmailAddress()])
     phone = StringField(_l("Téléphone"), validators=[Optional(), Phone()])
     organisation = StringField(_l("Structure ou organisation"), validators=[Length(max=200)])
-    public_category = RadioField(_l("Vous venez en tant que"), choices=_choices(PUBLICS), validators=[InputRequired(REQUIRED)])
+    public_category = RadioField(
+        _l("Vous venez en tant que"), choices=_choices(PUBLICS), validators=[InputRequired(REQUIRED)]
+    )
     priority_area = BooleanField(_l("J'habite ou je travaille dans le quartier des Hautes-Noues"))
     accessibility_needs = TextAreaField(
         _l("Besoins d'accessibilité ou d'aménagement"), validators=[Length(max=2000)]
@@ -133,7 +146,9 @@ class RegistrationForm(BaseForm):
 
 
 class CancelCycleForm(BaseForm):
-    reason = TextAreaField(_l("Raison de l'annulation"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Raison de l'annulation"), validators=[DataRequired(REQUIRED), Length(max=2000)]
+    )
 
 
 def _scale() -> list[SelectChoice]:
@@ -143,9 +158,19 @@ def _scale() -> list[SelectChoice]:
 class EvaluationForm(BaseForm):
     """The satisfaction questionnaire: five questions from 1 to 5 and a comment."""
 
-    overall = RadioField(QUESTIONS["overall"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)])
-    content = RadioField(QUESTIONS["content"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)])
-    trainer = RadioField(QUESTIONS["trainer"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)])
-    useful = RadioField(QUESTIONS["useful"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)])
-    organisation = RadioField(QUESTIONS["organisation"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)])
+    overall = RadioField(
+        QUESTIONS["overall"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)]
+    )
+    content = RadioField(
+        QUESTIONS["content"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)]
+    )
+    trainer = RadioField(
+        QUESTIONS["trainer"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)]
+    )
+    useful = RadioField(
+        QUESTIONS["useful"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)]
+    )
+    organisation = RadioField(
+        QUESTIONS["organisation"], coerce=int, choices=_scale(), validators=[InputRequired(REQUIRED)]
+    )
     comment = TextAreaField(_l("Un commentaire, une suggestion ?"), validators=[Length(max=2000)])

@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
 
 from core import hookimpl
-from core.declarations import MeetingKind, NavItem, Permission, SpaceKind, SpaceRole
+from core.declarations import MeetingKind, NavItem, Panel, Permission, SpaceKind, SpaceRole
 from core.i18n import lazy_gettext as _l
 from core.spaces.models import ANIMATOR
 from plugins.unite_formation import models  # noqa: F401 - the plugin's tables in Base.metadata
 from plugins.unite_formation.vocab import MANAGE, SESSION_KIND, SPACE_KIND, TEACH, TRAINER
 
 if TYPE_CHECKING:
+    from core.spaces.models import Space
     from core.web.context import RequestContext
 
 
@@ -31,7 +32,9 @@ def reseau_register_space_kinds() -> list[SpaceKind]:
 
 @hookimpl
 def reseau_register_space_roles() -> list[SpaceRole]:
-    return [SpaceRole(TRAINER, _l("Formateur·rice"), _l("Publie ses cycles de formation et tient l'émargement."))]
+    return [
+        SpaceRole(TRAINER, _l("Formateur·rice"), _l("Publie ses cycles de formation et tient l'émargement."))
+    ]
 
 
 @hookimpl
@@ -63,7 +66,21 @@ def reseau_register_routes() -> list[BaseRoute]:
 
 @hookimpl
 def reseau_nav_items(ctx: RequestContext) -> list[NavItem]:
-    return [NavItem("unite_formation.catalogue", _l("Formations"), ctx.url_for("unite_formation:index"), order=40)]
+    return [
+        NavItem(
+            "unite_formation.catalogue",
+            _l("Cycles de formation"),
+            ctx.url_for("unite_formation:index"),
+            order=40,
+        )
+    ]
+
+
+@hookimpl
+def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
+    from plugins.unite_formation.routes import space_panels
+
+    return space_panels(ctx, space)
 
 
 @hookimpl

@@ -16,7 +16,15 @@ from plugins.unite_formation import registrations as reg
 from plugins.unite_formation import services as svc
 from plugins.unite_formation.forms import CancelCycleForm, CycleForm, SessionForm, options, utc_to_paris
 from plugins.unite_formation.models import Cycle
-from plugins.unite_formation.web import access, editable_cycle, field_error, form_value, int_param, links, vocab
+from plugins.unite_formation.web import (
+    access,
+    editable_cycle,
+    field_error,
+    form_value,
+    int_param,
+    links,
+    vocab,
+)
 
 
 @page
@@ -54,16 +62,26 @@ def _edit(ctx: RequestContext, cycle: Cycle | None, rights: svc.Access) -> Respo
         if form.validate():
             try:
                 saved = svc.save_cycle(
-                    ctx.db, rights, form.space_id.data, form.values(), form.trainer_ids.data or [], cycle, now=ctx.now()
+                    ctx.db,
+                    rights,
+                    form.space_id.data,
+                    form.values(),
+                    form.trainer_ids.data or [],
+                    cycle,
+                    now=ctx.now(),
                 )
             except svc.ServiceError as exc:
                 field_error(form, exc)
             else:
                 message = _("Cycle enregistré.") if cycle is None else _("Modifications enregistrées.")
-                return ctx.redirect(ctx.url_for("unite_formation:cycle_admin", cycle_id=saved.id), flash=message)
+                return ctx.redirect(
+                    ctx.url_for("unite_formation:cycle_admin", cycle_id=saved.id), flash=message
+                )
         status = 400
         ctx.db.rollback()
-    return ctx.render("unite_formation/cycle_form.html", status_code=status, form=form, cycle=cycle, **vocab())
+    return ctx.render(
+        "unite_formation/cycle_form.html", status_code=status, form=form, cycle=cycle, **vocab()
+    )
 
 
 @page
@@ -83,7 +101,9 @@ def cycle_edit(ctx: RequestContext) -> Response:
     return _edit(ctx, cycle, rights)
 
 
-def _admin_page(ctx: RequestContext, cycle: Cycle, rights: svc.Access, status: int = 200, **extra: object) -> Response:
+def _admin_page(
+    ctx: RequestContext, cycle: Cycle, rights: svc.Access, status: int = 200, **extra: object
+) -> Response:
     rows = reg.projected(ctx.db, cycle, ctx.now())
     extra.setdefault("error", None)
     from plugins.unite_formation import attendance
@@ -129,13 +149,23 @@ def session_add(ctx: RequestContext) -> Response:
     cycle, rights = editable_cycle(ctx)
     form = bind(ctx, SessionForm)
     if form.validate():
-        data = svc.SessionInput(form.day.data, form.starts.data, form.ends.data, form.location.data or "", form.online_url.data or "")
+        data = svc.SessionInput(
+            form.day.data,
+            form.starts.data,
+            form.ends.data,
+            form.location.data or "",
+            form.online_url.data or "",
+        )
         try:
-            svc.add_session(ctx.db, rights, cycle, data, now=ctx.now(), kinds=ctx.state.registry.meeting_kinds)
+            svc.add_session(
+                ctx.db, rights, cycle, data, now=ctx.now(), kinds=ctx.state.registry.meeting_kinds
+            )
         except svc.ServiceError as exc:
             field_error(form, exc)
         else:
-            return ctx.redirect(ctx.url_for("unite_formation:cycle_admin", cycle_id=cycle.id), flash=_("Séance ajoutée."))
+            return ctx.redirect(
+                ctx.url_for("unite_formation:cycle_admin", cycle_id=cycle.id), flash=_("Séance ajoutée.")
+            )
     ctx.db.rollback()
     return _admin_page(ctx, cycle, rights, status=400, session_form=form)
 
@@ -180,13 +210,16 @@ def cancel(ctx: RequestContext) -> Response:
     form = bind(ctx, CancelCycleForm)
     if form.validate():
         try:
-            reg.cancel_cycle(ctx.db, rights, cycle.id, form_value(ctx, "reason"), now=ctx.now(), links=links(ctx))
+            reg.cancel_cycle(
+                ctx.db, rights, cycle.id, form_value(ctx, "reason"), now=ctx.now(), links=links(ctx)
+            )
         except svc.ServiceError as exc:
             field_error(form, exc)
         else:
             from core.reminders.runtime import send_soon, sweep_soon
 
-            ctx.after_commit(lambda: (sweep_soon(ctx.state), send_soon(ctx.state)))
+            ctx.after_commit(lambda: sweep_soon(ctx.state))
+            ctx.after_commit(lambda: send_soon(ctx.state))
             return ctx.redirect(
                 ctx.url_for("unite_formation:cycle_admin", cycle_id=cycle.id),
                 flash=_("Le cycle est annulé ; les participants sont prévenus par courriel."),
@@ -202,7 +235,10 @@ routes = [
     Route("/gestion/{cycle_id:int}/modifier", cycle_edit, methods=["GET", "POST"], name="cycle_edit"),
     Route("/gestion/{cycle_id:int}/seances", session_add, methods=["POST"], name="session_add"),
     Route(
-        "/gestion/{cycle_id:int}/seances/{session_id:int}/annuler", session_remove, methods=["POST"], name="session_remove"
+        "/gestion/{cycle_id:int}/seances/{session_id:int}/annuler",
+        session_remove,
+        methods=["POST"],
+        name="session_remove",
     ),
     Route("/gestion/{cycle_id:int}/publier", publish, methods=["POST"], name="publish"),
     Route("/gestion/{cycle_id:int}/clore", close, methods=["POST"], name="close"),

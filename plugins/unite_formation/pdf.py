@@ -36,28 +36,28 @@ def attestation_pdf(
     pdf.set_title(_("Attestation de présence"))
     pdf.set_author(cycle.organiser or _("Unité Locale de Formation"))
     pdf.add_page()
+
+    def para(text: str, height: float = 6) -> None:
+        pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+
     pdf.set_font(FAMILY, "B", 18)
     pdf.multi_cell(0, 10, _("Attestation de présence"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font(FAMILY, "", 11)
     organiser = cycle.organiser or _("L'Unité Locale de Formation")
-    pdf.multi_cell(
-        0,
-        6,
+    para(
         _(
             "%(organiser)s atteste que %(name)s a suivi la formation « %(title)s ».",
             organiser=organiser,
             name=registration.full_name,
             title=cycle.title,
-        ),
-        new_x="LMARGIN",
-        new_y="NEXT",
+        )
     )
     if registration.organisation:
-        pdf.multi_cell(0, 6, _("Structure : %(org)s", org=registration.organisation), new_x="LMARGIN", new_y="NEXT")
+        para(_("Structure : %(org)s", org=registration.organisation))
     pdf.ln(4)
     pdf.set_font(FAMILY, "B", 12)
-    pdf.multi_cell(0, 7, _("Séances suivies"), new_x="LMARGIN", new_y="NEXT")
+    para(_("Séances suivies"), 7)
     pdf.set_font(FAMILY, "", 11)
     minutes = 0
     for meeting in meetings:
@@ -70,26 +70,23 @@ def attestation_pdf(
             start=format_time(meeting.starts_at),
             end=format_time(meeting.ends_at),
         )
-        pdf.multi_cell(0, 6, f"• {line}", new_x="LMARGIN", new_y="NEXT")
+        para(f"• {line}")
     pdf.ln(3)
-    pdf.multi_cell(
-        0,
-        6,
+    para(
         _(
-            "Présence : %(present)s séance(s) sur %(total)s (%(percent)s %%), soit %(hours)s h %(minutes)02d de formation.",
+            "Présence : %(present)s séance(s) sur %(total)s (%(percent)s %%), "
+            "soit %(hours)s h %(minutes)02d de formation.",
             present=rate.present,
             total=rate.total,
             percent=rate.percent,
             hours=minutes // 60,
             minutes=minutes % 60,
-        ),
-        new_x="LMARGIN",
-        new_y="NEXT",
+        )
     )
     pdf.ln(4)
     if trainers:
-        pdf.multi_cell(0, 6, _("Formation assurée par : %(names)s", names=", ".join(trainers)), new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 6, _("Organisateur : %(org)s", org=organiser), new_x="LMARGIN", new_y="NEXT")
+        para(_("Formation assurée par : %(names)s", names=", ".join(trainers)))
+    para(_("Organisateur : %(org)s", org=organiser))
     pdf.ln(8)
-    pdf.multi_cell(0, 6, _("Fait le %(day)s.", day=format_date(issued_at)), new_x="LMARGIN", new_y="NEXT")
+    para(_("Fait le %(day)s.", day=format_date(issued_at)))
     return bytes(pdf.output())

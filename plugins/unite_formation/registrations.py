@@ -39,6 +39,7 @@ from plugins.unite_formation import links as signed
 from plugins.unite_formation.links import Links
 from plugins.unite_formation.models import Cycle, Registration
 from plugins.unite_formation.services import (
+    Access,
     ServiceError,
     first_start,
     live_meetings,
@@ -118,7 +119,11 @@ def settle(
             state[slot.id] = replace(slot, offered_at=at, offer_expires_at=expires)
 
     while True:
-        lapsing = [s for s in state.values() if s.offered and s.offer_expires_at is not None and s.offer_expires_at <= now]
+        lapsing = [
+            s
+            for s in state.values()
+            if s.offered and s.offer_expires_at is not None and s.offer_expires_at <= now
+        ]
         if not lapsing:
             break
         first = min(lapsing, key=lambda s: (s.offer_expires_at, s.id))
@@ -142,7 +147,12 @@ def registrations_of(db: Session, cycle_id: int) -> Sequence[Registration]:
 def projected(db: Session, cycle: Cycle, now: datetime) -> list[tuple[Registration, Slot]]:
     """Each registration with its state at ``now`` (read-only: nothing is written)."""
     rows = registrations_of(db, cycle.id)
-    slots = {s.id: s for s in settle(cycle.capacity, cycle.offer_hours, first_start(cycle), [Slot.of(r) for r in rows], now, fill=False)}
+    slots = {
+        s.id: s
+        for s in settle(
+            cycle.capacity, cycle.offer_hours, first_start(cycle), [Slot.of(r) for r in rows], now, fill=False
+        )
+    }
     return [(r, slots[r.id]) for r in rows]
 
 
@@ -172,15 +182,22 @@ def counts(db: Session, cycle: Cycle, now: datetime) -> Counts:
 
 
 def settle_and_store(db: Session, cycle: Cycle, now: datetime) -> list[Registration]:
-    """Store what :func:`settle` finds at ``now`` (the cycle must be locked); return the newly offered rows."""
+    """Store what :func:`settle` finds at ``now`` (the cycle must be locked); return the rows
+    newly offered a place."""
     if cycle.status == CANCELLED:
         return []
     rows = {r.id: r for r in registrations_of(db, cycle.id)}
-    settled = settle(cycle.capacity, cycle.offer_hours, first_start(cycle), [Slot.of(r) for r in rows.values()], now)
+    settled = settle(
+        cycle.capacity, cycle.offer_hours, first_start(cycle), [Slot.of(r) for r in rows.values()], now
+    )
     offered = []
     for slot in settled:
         row = rows[slot.id]
-        if (row.status, row.offered_at, row.offer_expires_at) == (slot.status, slot.offered_at, slot.offer_expires_at):
+        if (row.status, row.offered_at, row.offer_expires_at) == (
+            slot.status,
+            slot.offered_at,
+            slot.offer_expires_at,
+        ):
             continue
         if slot.offered and row.offer_expires_at is None:
             offered.append(row)
@@ -195,7 +212,9 @@ def refresh_status(db: Session, cycle: Cycle, now: datetime) -> None:
     if cycle.status not in (PUBLISHED, FULL):
         return
     taken = db.scalars(
-        select(Registration).where(Registration.cycle_id == cycle.id, Registration.status.in_((CONFIRMED, WAITING)))
+        select(Registration).where(
+            Registration.cycle_id == cycle.id, Registration.status.in_((CONFIRMED, WAITING))
+        )
     ).all()
     used = sum(1 for r in taken if r.status == CONFIRMED or r.offer_expires_at is not None)
     cycle.status = FULL if used >= cycle.capacity else PUBLISHED
@@ -230,7 +249,9 @@ def clean_person(person: Person) -> Person:
     except ValueError as exc:
         raise ServiceError(str(exc), "email") from exc
     if not email:
-        raise ServiceError(_("Indiquez votre adresse électronique : la confirmation y sera envoyée."), "email")
+        raise ServiceError(
+            _("Indiquez votre adresse électronique : la confirmation y sera envoyée."), "email"
+        )
     try:
         phone = normalise_phone(person.phone)
     except ValueError as exc:
@@ -242,8 +263,12 @@ def clean_person(person: Person) -> Person:
         raise ServiceError(_("Dites-nous à quel titre vous venez."), "public_category")
     needs = person.accessibility_needs.strip()
     if len(needs) > TEXT_MAX:
-        raise ServiceError(_("Ce champ ne doit pas dépasser %(n)s caractères.", n=TEXT_MAX), "accessibility_needs")
-    return Person(first, last, email, phone, organisation, person.public_category, bool(person.priority_area), needs)
+        raise ServiceError(
+            _("Ce champ ne doit pas dépasser %(n)s caractères.", n=TEXT_MAX), "accessibility_needs"
+        )
+    return Person(
+        first, last, email, phone, organisation, person.public_category, bool(person.priority_area), needs
+    )
 
 
 def window_error(cycle: Cycle, now: datetime) -> str | None:
@@ -273,7 +298,10 @@ def _contact_for(db: Session, person: Person, contact_id: int | None) -> int:
     if contact_id is not None:
         return contact_id
     found = db.scalar(
-        select(Contact.id).where(Contact.email == person.email, Contact.anonymised_at.is_(None)).order_by(Contact.id).limit(1)
+        select(Contact.id)
+        .where(Contact.email == person.email, Contact.anonymised_at.is_(None))
+        .order_by(Contact.id)
+        .limit(1)
     )
     if found is not None:
         return found
@@ -311,7 +339,9 @@ def register(
     if problem is not None:
         raise ServiceError(problem)
     settle_and_store(db, cycle, now)
-    existing = db.scalar(select(Registration).where(Registration.cycle_id == cycle.id, Registration.email == person.email))
+    existing = db.scalar(
+        select(Registration).where(Registration.cycle_id == cycle.id, Registration.email == person.email)
+    )
     if existing is not None and existing.status in (CONFIRMED, WAITING):
         raise ServiceError(
             _(
@@ -322,13 +352,24 @@ def register(
             "email",
         )
     rows = registrations_of(db, cycle.id)
-    used = sum(1 for r in rows if r.status == CONFIRMED or (r.status == WAITING and r.offer_expires_at is not None))
+    used = sum(
+        1 for r in rows if r.status == CONFIRMED or (r.status == WAITING and r.offer_expires_at is not None)
+    )
     queue = [r for r in rows if r.status == WAITING and r.offer_expires_at is None]
     status = CONFIRMED if used < cycle.capacity and not queue else WAITING
     registration = existing or Registration(cycle_id=cycle.id, created_at=now)
     registration.contact_id = _contact_for(db, person, contact_id)
     registration.user_id = user_id
-    for name in ("first_name", "last_name", "email", "phone", "organisation", "public_category", "priority_area", "accessibility_needs"):
+    for name in (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "organisation",
+        "public_category",
+        "priority_area",
+        "accessibility_needs",
+    ):
         setattr(registration, name, getattr(person, name))
     registration.status = status
     registration.queued_at = now
@@ -340,13 +381,24 @@ def register(
         with db.begin_nested():
             db.flush()
     except IntegrityError as exc:  # the same address, registered by a concurrent request
-        raise ServiceError(_("L'adresse %(email)s est déjà inscrite à ce cycle.", email=person.email), "email") from exc
+        raise ServiceError(
+            _("L'adresse %(email)s est déjà inscrite à ce cycle.", email=person.email), "email"
+        ) from exc
     refresh_status(db, cycle, now)
-    audit.record(db, None, "unite_formation.registration.created", registration, summary=f"{cycle.title}: {status}")
+    audit.record(
+        db, None, "unite_formation.registration.created", registration, summary=f"{cycle.title}: {status}"
+    )
     if status == CONFIRMED:
         notify_confirmed(db, cycle, registration, now=now, links=links)
     else:
-        _mail(db, cycle, registration, "waiting", now, context={"cancel_url": links.link(signed.CANCEL, registration.id)})
+        _mail(
+            db,
+            cycle,
+            registration,
+            "waiting",
+            now,
+            context={"cancel_url": links.link(signed.CANCEL, registration.id)},
+        )
     return registration
 
 
@@ -402,7 +454,9 @@ def _mail(
     )
 
 
-def notify_confirmed(db: Session, cycle: Cycle, registration: Registration, *, now: datetime, links: Links) -> None:
+def notify_confirmed(
+    db: Session, cycle: Cycle, registration: Registration, *, now: datetime, links: Links
+) -> None:
     """Queue the confirmation, with the sessions' ``.ics`` and the cancellation link."""
     page = links.url("unite_formation:cycle", cycle_id=cycle.id)
     ics = sessions_calendar(cycle, page)
@@ -444,7 +498,14 @@ def cancel_registration(db: Session, registration_id: int, *, now: datetime, lin
     registration.offered_at = registration.offer_expires_at = None
     db.flush()
     audit.record(db, None, "unite_formation.registration.cancelled", registration, summary=cycle.title)
-    _mail(db, cycle, registration, "withdrawn", now, context={"cycle_url": links.url("unite_formation:cycle", cycle_id=cycle.id)})
+    _mail(
+        db,
+        cycle,
+        registration,
+        "withdrawn",
+        now,
+        context={"cycle_url": links.url("unite_formation:cycle", cycle_id=cycle.id)},
+    )
     settle_and_store(db, cycle, now)
     return registration
 
@@ -470,9 +531,13 @@ def accept_offer(db: Session, registration_id: int, *, now: datetime, links: Lin
     if registration.status == CONFIRMED:
         return registration
     if registration.status == LAPSED:
-        raise ServiceError(_("Le délai pour accepter cette place est passé : elle a été proposée à la personne suivante."))
+        raise ServiceError(
+            _("Le délai pour accepter cette place est passé : elle a été proposée à la personne suivante.")
+        )
     if registration.status != WAITING or registration.offer_expires_at is None:
-        raise ServiceError(_("Aucune place ne vous est proposée pour l'instant : vous restez sur la liste d'attente."))
+        raise ServiceError(
+            _("Aucune place ne vous est proposée pour l'instant : vous restez sur la liste d'attente.")
+        )
     registration.status = CONFIRMED
     registration.confirmed_at = now
     registration.offered_at = registration.offer_expires_at = None
@@ -483,15 +548,16 @@ def accept_offer(db: Session, registration_id: int, *, now: datetime, links: Lin
     return registration
 
 
-def cancel_cycle(db: Session, actor_access: object, cycle_id: int, reason: str, *, now: datetime, links: Links) -> Cycle:
+def cancel_cycle(
+    db: Session, actor_access: Access, cycle_id: int, reason: str, *, now: datetime, links: Links
+) -> Cycle:
     """Cancel a cycle: its sessions are cancelled (core meetings, kept), every participant and
     everyone waiting is told; registrations and attendance stay as they were."""
-    from plugins.unite_formation.services import Access
-
-    assert isinstance(actor_access, Access)
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError(_("Indiquez la raison de l'annulation : elle sera envoyée aux participants."), "reason")
+        raise ServiceError(
+            _("Indiquez la raison de l'annulation : elle sera envoyée aux participants."), "reason"
+        )
     if len(reason) > TEXT_MAX:
         raise ServiceError(_("Ce champ ne doit pas dépasser %(n)s caractères.", n=TEXT_MAX), "reason")
     cycle = lock_cycle(db, cycle_id)

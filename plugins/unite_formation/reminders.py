@@ -47,7 +47,7 @@ def _links(run: RuleRun) -> Links:
 
 
 def _sessions_between(db: Session, lo: datetime, hi: datetime) -> list[tuple[Cycle, Meeting]]:
-    """Scheduled sessions starting in ``[lo, hi)`` of cycles that are published (not drafts, not cancelled)."""
+    """Scheduled sessions starting in ``[lo, hi)`` of published cycles (not drafts, not cancelled)."""
     rows = db.execute(
         select(Cycle, Meeting)
         .join(CycleSession, CycleSession.cycle_id == Cycle.id)
@@ -64,7 +64,9 @@ def _sessions_between(db: Session, lo: datetime, hi: datetime) -> list[tuple[Cyc
 
 
 def _recipient(person: Registration) -> Recipient:
-    return Recipient(email=person.email, name=person.full_name, user_id=person.user_id, contact_id=person.contact_id)
+    return Recipient(
+        email=person.email, name=person.full_name, user_id=person.user_id, contact_id=person.contact_id
+    )
 
 
 def _meeting_context(meeting: Meeting) -> dict[str, object]:
@@ -124,7 +126,12 @@ def collect_trainer_lists(run: RuleRun) -> Iterator[Due]:
             if not run.is_due(due_at):
                 continue
             people = [
-                {"name": p.full_name, "organisation": p.organisation, "needs": p.accessibility_needs, "phone": p.phone}
+                {
+                    "name": p.full_name,
+                    "organisation": p.organisation,
+                    "needs": p.accessibility_needs,
+                    "phone": p.phone,
+                }
                 for p in participants(run.db, cycle)
             ]
             for trainer in _trainers(cycle):
@@ -151,7 +158,9 @@ def collect_promotions(run: RuleRun) -> Iterator[Due]:
     cycle_ids = run.db.scalars(
         select(Registration.cycle_id).where(Registration.status == WAITING).distinct()
     ).all()
-    for cycle in run.db.scalars(select(Cycle).where(Cycle.id.in_(cycle_ids), Cycle.status != CANCELLED)).all():
+    for cycle in run.db.scalars(
+        select(Cycle).where(Cycle.id.in_(cycle_ids), Cycle.status != CANCELLED)
+    ).all():
         for person, slot in projected(run.db, cycle, run.now):
             if not slot.offered or slot.offered_at is None or not run.is_due(slot.offered_at):
                 continue
@@ -253,7 +262,9 @@ def rules() -> list[ReminderRule]:
             SESSION_REMINDER,
             _l("Rappel d'une séance de formation"),
             collect_session_reminders,
-            description=_l("Rappelle la date, l'heure et le lieu de la séance, avec le lien pour se désinscrire."),
+            description=_l(
+                "Rappelle la date, l'heure et le lieu de la séance, avec le lien pour se désinscrire."
+            ),
             audience=_l("Les participants inscrits"),
             default_timing=Timing.of("J-3"),
         ),
@@ -261,7 +272,9 @@ def rules() -> list[ReminderRule]:
             TRAINER_LIST,
             _l("Liste des participants d'une séance"),
             collect_trainer_lists,
-            description=_l("La veille de chaque séance, la liste des inscrits et de leurs besoins d'accessibilité."),
+            description=_l(
+                "La veille de chaque séance, la liste des inscrits et de leurs besoins d'accessibilité."
+            ),
             audience=_l("Les formateurs et formatrices du cycle"),
             default_timing=Timing.of("J-1"),
             opt_out_allowed=False,
@@ -270,7 +283,10 @@ def rules() -> list[ReminderRule]:
             PROMOTION,
             _l("Place libérée proposée à la liste d'attente"),
             collect_promotions,
-            description=_l("Propose la place libérée à la première personne de la liste d'attente, avec le délai pour l'accepter."),
+            description=_l(
+                "Propose la place libérée à la première personne de la liste d'attente, "
+                "avec le délai pour l'accepter."
+            ),
             audience=_l("La personne suivante sur la liste d'attente"),
             opt_out_allowed=False,
         ),
@@ -286,7 +302,9 @@ def rules() -> list[ReminderRule]:
             EVALUATION,
             _l("Questionnaire de satisfaction"),
             collect_evaluations,
-            description=_l("Après la dernière séance : le questionnaire et, si la présence suffit, l'attestation."),
+            description=_l(
+                "Après la dernière séance : le questionnaire et, si la présence suffit, l'attestation."
+            ),
             audience=_l("Les participants du cycle"),
             default_timing=Timing.of("J+2"),
             opt_out_allowed=False,
@@ -295,7 +313,9 @@ def rules() -> list[ReminderRule]:
             EVALUATION_REMINDER,
             _l("Relance du questionnaire de satisfaction"),
             collect_evaluation_reminders,
-            description=_l("Une seule relance, une semaine après le questionnaire, à ceux qui n'ont pas répondu."),
+            description=_l(
+                "Une seule relance, une semaine après le questionnaire, à ceux qui n'ont pas répondu."
+            ),
             audience=_l("Les participants qui n'ont pas répondu"),
             default_timing=Timing.of("J+9"),
         ),

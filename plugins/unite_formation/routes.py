@@ -8,15 +8,20 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core.declarations import Panel
+from core.directory.models import Contact
 from core.i18n import gettext as _
+from core.spaces.models import Space
 from core.web.context import RequestContext, page
 from core.web.forms import bind
-from plugins.unite_formation import catalogue, links as signed
+from plugins.unite_formation import catalogue
+from plugins.unite_formation import links as signed
 from plugins.unite_formation import registrations as reg
 from plugins.unite_formation import services as svc
 from plugins.unite_formation.forms import RegistrationForm
 from plugins.unite_formation.links import LinkError
 from plugins.unite_formation.models import Cycle, Registration
+from plugins.unite_formation.vocab import SPACE_KIND
 from plugins.unite_formation.web import access, cycle_or_404, field_error, found, links, vocab
 
 
@@ -71,9 +76,29 @@ def cycle_ics(ctx: RequestContext) -> Response:
 
 
 def _prefill(ctx: RequestContext) -> dict[str, str]:
+    """A signed-in person's details, from their directory entry when they have one."""
     if ctx.user is None or ctx.form is not None:
         return {}
-    return {"email": ctx.user.email, "last_name": ctx.user.display_name}
+    contact = ctx.db.get(Contact, ctx.user.contact_id) if ctx.user.contact_id else None
+    if contact is None:
+        return {"email": ctx.user.email, "last_name": ctx.user.display_name}
+    return {
+        "email": ctx.user.email,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "phone": contact.phone,
+    }
+
+
+def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
+    """The unit's upcoming published cycles on its space page."""
+    if space.kind != SPACE_KIND:
+        return []
+    entries = [
+        e for e in catalogue.search(ctx.db, catalogue.Filters(), ctx.now()) if e.cycle.space_id == space.id
+    ]
+    html = ctx.render_string("unite_formation/_space_panel.html", entries=entries, **vocab())
+    return [Panel("unite_formation.cycles", _("Prochains cycles de formation"), html, order=20)]
 
 
 @page
@@ -110,7 +135,9 @@ def register(ctx: RequestContext) -> Response:
             from core.reminders.runtime import send_soon
 
             ctx.after_commit(lambda: send_soon(ctx.state))
-            return ctx.render("unite_formation/registered.html", cycle=found_cycle, registration=registration, **vocab())
+            return ctx.render(
+                "unite_formation/registered.html", cycle=found_cycle, registration=registration, **vocab()
+            )
     item = catalogue.entry(ctx.db, found_cycle, ctx.now())
     ctx.db.rollback()  # nothing half-written
     return ctx.render(
@@ -154,7 +181,8 @@ def cancel_link(ctx: RequestContext) -> Response:
         else:
             from core.reminders.runtime import send_soon, sweep_soon
 
-            ctx.after_commit(lambda: (sweep_soon(ctx.state), send_soon(ctx.state)))
+            ctx.after_commit(lambda: sweep_soon(ctx.state))
+            ctx.after_commit(lambda: send_soon(ctx.state))
             return ctx.redirect(ctx.request.url.path, flash=_("Votre inscription est annulée."))
     return ctx.render(
         "unite_formation/cancel_link.html",

@@ -121,7 +121,11 @@ class Access:
         """Animators and admins edit every cycle of their unit; trainers only their own."""
         if self.is_admin or cycle.space_id in self.manage:
             return True
-        return cycle.space_id in self.teach and self.contact_id is not None and self.contact_id in cycle.trainer_ids
+        return (
+            cycle.space_id in self.teach
+            and self.contact_id is not None
+            and self.contact_id in cycle.trainer_ids
+        )
 
 
 def access_for(db: Session, registry: Registry, user: User | None) -> Access:
@@ -240,7 +244,9 @@ def clean_cycle(values: Mapping[str, Any]) -> dict[str, Any]:
     data["price_cents"] = price
     threshold = data["attendance_threshold"]
     if not isinstance(threshold, int) or not 1 <= threshold <= 100:
-        raise ServiceError(_("Le seuil de présence est un pourcentage entre 1 et 100."), "attendance_threshold")
+        raise ServiceError(
+            _("Le seuil de présence est un pourcentage entre 1 et 100."), "attendance_threshold"
+        )
     hours = data["offer_hours"]
     if not isinstance(hours, int) or not 1 <= hours <= 24 * 14:
         raise ServiceError(
@@ -248,9 +254,13 @@ def clean_cycle(values: Mapping[str, Any]) -> dict[str, Any]:
         )
     opens, closes = data["registration_opens_at"], data["registration_closes_at"]
     if not isinstance(opens, datetime) or not isinstance(closes, datetime):
-        raise ServiceError(_("Indiquez les dates d'ouverture et de clôture des inscriptions."), "registration_closes_at")
+        raise ServiceError(
+            _("Indiquez les dates d'ouverture et de clôture des inscriptions."), "registration_closes_at"
+        )
     if closes <= opens:
-        raise ServiceError(_("La clôture des inscriptions doit suivre leur ouverture."), "registration_closes_at")
+        raise ServiceError(
+            _("La clôture des inscriptions doit suivre leur ouverture."), "registration_closes_at"
+        )
     return data
 
 
@@ -296,7 +306,9 @@ def save_cycle(
         raise ServiceError(_("Ce cycle est annulé : il ne peut plus être modifié."))
     actor = access.user
     if cycle is None:
-        cycle = Cycle(space_id=space_id, status=DRAFT, created_by_id=actor.id if actor else None, created_at=now)
+        cycle = Cycle(
+            space_id=space_id, status=DRAFT, created_by_id=actor.id if actor else None, created_at=now
+        )
         db.add(cycle)
         for name, value in data.items():
             setattr(cycle, name, value)
@@ -362,7 +374,11 @@ def add_session(
         raise ServiceError(_("Indiquez le lieu de la séance ou le lien de la visioconférence."), "location")
     try:
         meeting = calendar.create_meeting(
-            db, access.user, _meeting_input(cycle, data, len(cycle.sessions) + 1), now=now, kinds=kinds,
+            db,
+            access.user,
+            _meeting_input(cycle, data, len(cycle.sessions) + 1),
+            now=now,
+            kinds=kinds,
             add_followups=False,
         )
     except MeetingValidationError as exc:

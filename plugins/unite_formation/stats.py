@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.i18n import gettext as _
 from plugins.unite_formation.attendance import rates
 from plugins.unite_formation.models import Cycle, Registration
-from plugins.unite_formation.services import PARIS, first_start, live_meetings
+from plugins.unite_formation.services import PARIS, live_meetings, meetings_of
 from plugins.unite_formation.vocab import CANCELLED, CONFIRMED, DRAFT, PUBLICS
 
 
@@ -61,10 +61,10 @@ def compute(db: Session) -> Statistics:
     by_public: dict[str, Line] = defaultdict(Line)
     both: dict[tuple[int, str], Line] = defaultdict(Line)
     for cycle in db.scalars(select(Cycle).where(Cycle.status != DRAFT).order_by(Cycle.id)).all():
-        start = first_start(cycle)
-        if start is None:
+        meetings = meetings_of(cycle)  # cancelled sessions too: a cancelled cycle keeps its year
+        if not meetings:
             continue
-        year = start.astimezone(PARIS).year
+        year = meetings[0].starts_at.astimezone(PARIS).year
         held = len(live_meetings(cycle)) if cycle.status != CANCELLED else 0
         people = db.scalars(
             select(Registration).where(Registration.cycle_id == cycle.id, Registration.status == CONFIRMED)
@@ -91,7 +91,12 @@ def compute(db: Session) -> Statistics:
                     line._cycle_ids.add(cycle.id)
                     line.cycles += 1
                     line.sessions += held
-    return Statistics(total, dict(sorted(by_year.items())), {k: by_public[k] for k in PUBLICS if k in by_public}, dict(sorted(both.items())))
+    return Statistics(
+        total,
+        dict(sorted(by_year.items())),
+        {k: by_public[k] for k in PUBLICS if k in by_public},
+        dict(sorted(both.items())),
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -117,8 +122,16 @@ def csv_export(stats: Statistics) -> bytes:
 
     def row(year: str, public: str, line: Line) -> None:
         writer.writerow(
-            [year, public, line.cycles, line.cancelled_cycles, line.sessions, line.registrations,
-             _fmt(line.attendance_rate), _fmt(line.priority_share)]
+            [
+                year,
+                public,
+                line.cycles,
+                line.cancelled_cycles,
+                line.sessions,
+                line.registrations,
+                _fmt(line.attendance_rate),
+                _fmt(line.priority_share),
+            ]
         )
 
     everyone = _("Tous publics")

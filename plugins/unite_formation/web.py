@@ -69,4 +69,9 @@ def field_error(form: Any, error: svc.ServiceError) -> None:
 
 def vocab() -> dict[str, Any]:
     """The vocabularies every template may show."""
-    return {"PUBLICS": PUBLICS, "THEMES": THEMES, "CYCLE_STATUSES": CYCLE_STATUSES, "REG_STATUSES": REGISTRATION_STATUSES}
+    return {
+        "PUBLICS": PUBLICS,
+        "THEMES": THEMES,
+        "CYCLE_STATUSES": CYCLE_STATUSES,
+        "REG_STATUSES": REGISTRATION_STATUSES,
+    }

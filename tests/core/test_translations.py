@@ -139,6 +139,9 @@ msgstr ""
 msgid "Texte du module d'essai"
 msgstr "Test module text"
 
+msgid "Module d'essai"
+msgstr "Test module"
+
 msgid "Annuaire"
 msgstr "Phone book"
 
@@ -153,7 +156,16 @@ msgstr[1] ""
 def plugin_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """A plugin package with its own English catalogue (the layout a real plugin has)."""
     package = tmp_path / "pkgs" / "reseau_essai_i18n"
-    _write(package / "__init__.py", '"""A plugin with a catalogue."""\n')
+    _write(
+        package / "__init__.py",
+        """
+        \"\"\"A plugin with a catalogue.\"\"\"
+        from core.i18n import lazy_gettext as _l
+
+        LABEL = _l("Module d'essai")
+        DESCRIPTION = _l("Texte du module d'essai")
+        """,
+    )
     _write(package / "hooks.py", '"""No hooks: only its catalogue matters here."""\n')
     _write(package / "translations" / "en" / "LC_MESSAGES" / "messages.po", PLUGIN_PO)
     monkeypatch.syspath_prepend(str(tmp_path / "pkgs"))
@@ -165,13 +177,26 @@ def plugin_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def test_the_app_loads_the_catalogues_of_its_enabled_plugins(
     make_app: MakeApp, plugin_on_disk: object
 ) -> None:
-    make_app(plugin_manager=plugin_manager_with(essai_i18n=plugin_on_disk))
+    app = make_app(plugin_manager=plugin_manager_with((), essai_i18n=plugin_on_disk))
     with i18n.language("en"):
+        [info] = app.state.reseau.hooks.plugin_info()
+        assert (info.label, info.description) == ("Test module", "Test module text")
         assert i18n.gettext("Texte du module d'essai") == "Test module text"
         # a plugin may not change a core text, and an untranslated plural falls back to French
         assert i18n.gettext("Annuaire") == "Directory"
         assert i18n.ngettext("%(num)d fiche", "%(num)d fiches", 2) == "2 fiches"
+    [info] = app.state.reseau.hooks.plugin_info()  # French outside an English page
+    assert (info.label, info.description) == ("Module d'essai", "Texte du module d'essai")
     make_app(plugins=[])
     with i18n.language("en"):
         assert i18n.gettext("Texte du module d'essai") == "Texte du module d'essai"
         assert i18n.gettext("Annuaire") == "Directory"
+
+
+def test_the_command_line_lists_what_is_left(capsys: pytest.CaptureFixture[str]) -> None:
+    assert catalogues.main(["todo", "core"]) == 0
+    assert capsys.readouterr().out == ""  # the core has nothing left to translate
+    with pytest.raises(SystemExit, match="unknown catalogue"):
+        catalogues.main(["check", "pas_un_module"])
+    with pytest.raises(SystemExit, match="unknown command"):
+        catalogues.main(["traduire", "core"])

@@ -98,3 +98,10 @@ def test_the_browsers_language_is_not_followed(client: TestClient) -> None:
     """French first: an English-language browser still gets French until the visitor chooses."""
     page = client.get(MARCH, headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert _is_french(page.text) and FRENCH_DAY in page.text
+
+
+def test_the_sign_in_page_keeps_the_language_of_the_link(client: TestClient) -> None:
+    response = client.get("/compte/profil?lang=en", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/compte/connexion?next=%2Fcompte%2Fprofil%3Flang%3Den&lang=en"
+    assert _is_english(client.get(response.headers["location"]).text)

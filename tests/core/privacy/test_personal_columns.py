@@ -49,6 +49,7 @@ NOT_PERSONAL = {
     "acces_services_services.age_min": "the youngest age a service accepts",
     "acces_services_services.age_max": "the oldest age a service accepts",
     "acces_services_settings.neighbourhood_name": "the name of the priority neighbourhood",
+    "club_economie_opinions.answer": "the city's official answer to an opinion of the club",
 }
 
 
@@ -61,6 +62,9 @@ def _load_plugin_models() -> None:
 
 
 def _suggests_personal(column: sa.Column[object]) -> bool:
+    # a flag (show_email, has_phone) says nothing about who a person is
+    if isinstance(column.type, sa.Boolean):
+        return False
     words = set(re.split(r"_+", column.name.lower()))
     return bool(words & PERSONAL_WORDS)
 

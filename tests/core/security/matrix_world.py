@@ -27,7 +27,6 @@ from core.calendar.models import ActionItem, Invitation, Meeting, Minutes
 from core.db import Base, transaction
 from core.directory.models import Affiliation, Contact, Organisation
 from core.reminders.models import OutboxMessage
-from core.resources.models import Resource
 from core.spaces.models import ANIMATOR, MEMBER, Space, SpaceMembership
 from tests.conftest import base_settings
 
@@ -119,9 +118,10 @@ class World:
                 if table_name not in tables or table_name not in existing:
                     continue
                 table = tables[table_name]
-                stmt = sa.select(*table.primary_key.columns).limit(1)
+                pk = list(table.primary_key.columns)
+                stmt = sa.select(*pk).order_by(*pk).limit(1)
                 if "space_id" in table.c:
-                    stmt = stmt.order_by((table.c.space_id == self.space_a.id).desc())
+                    stmt = sa.select(*pk).order_by((table.c.space_id == self.space_a.id).desc(), *pk).limit(1)
                 value = db.scalar(stmt)
                 if value is not None:
                     self.params[name] = value
@@ -164,7 +164,8 @@ def build_world(app: Starlette) -> World:
         accounts: dict[str, User] = {}
         for role in ROLES[1:]:
             email = f"{role.replace('_', '.')}@matrice.example.org"
-            accounts[role] = _account(db, email, f"Compte {role.replace('_', ' ').title()}", admin=role == "admin")
+            label = f"Compte {role.replace('_', ' ').title()}"
+            accounts[role] = _account(db, email, label, admin=role == "admin")
             world.emails[role] = email
         memberships = [("member", space_a, MEMBER), ("animator", space_a, ANIMATOR),
                        ("other_animator", space_b, ANIMATOR)]
@@ -200,12 +201,17 @@ def _objects_of_space_a(db: Session, world: World, accounts: dict[str, User]) ->
     minutes = Minutes(meeting_id=meeting.id, body="Compte rendu", body_html="<p>Compte rendu</p>",
                       author_id=accounts["animator"].id)
     action = ActionItem(meeting_id=meeting.id, space_id=space.id, title="Relancer les partenaires")
-    resource = Resource(space_id=space.id, kind="link", title="Lien réservé", url="https://example.org/",
-                        visibility="members", created_by_id=accounts["animator"].id)
+    from core.resources.services import add_document
+
+    resource = add_document(
+        db, world.app.state.reseau.settings.data_dir, title="Document réservé", filename="note.txt",
+        data=b"Compte rendu de l'espace A, reserve aux membres.\n", space_id=space.id,
+        actor=accounts["animator"],
+    )
     message = OutboxMessage(key="matrice:1", message_id="matrice-1@test", rule="core.transactional",
                             status="sent", recipient_email=outsider.email, template="emails/x.txt",
                             due_at=now, next_attempt_at=now, subject="Message")
-    db.add_all([membership, invitation, minutes, action, resource, message])
+    db.add_all([membership, invitation, minutes, action, message])
     db.flush()
     rule = db.scalar(sa.text("SELECT name FROM reminder_rules ORDER BY name LIMIT 1"))
     world.params.update(
@@ -213,4 +219,49 @@ def _objects_of_space_a(db: Session, world: World, accounts: dict[str, User]) ->
         affiliation_id=affiliation.id, membership_id=membership.id, resource_id=resource.id,
         action_id=action.id, user_id=accounts["member"].id, message_id=message.id,
         name=rule or "core.reminder_accepted", token="jeton-invalide", kind="contacts", ident=outsider.id,
+        space_a_id=space.id,
     )
+
+
+# ------------------------------------------------------------------------------ observations
+
+
+def observe(response: Any) -> str:
+    """A response reduced to what the matrix compares: the status, ``L`` for a redirect to the
+    login page, ``>`` for another local redirect, ``X`` for a redirect off the site."""
+    status = response.status_code
+    if status in (301, 302, 303, 307, 308):
+        location = response.headers.get("location", "")
+        if location.startswith("http://testserver/"):
+            location = location.removeprefix("http://testserver")
+        if not location.startswith("/") or location.startswith(("//", "/\\")):
+            return "X"
+        return "L" if location.startswith("/compte/connexion") else ">"
+    return str(status)
+
+
+def fingerprint(app: Starlette, skip: frozenset[str] = frozenset({"login_attempts"})) -> str:
+    """A digest of every row of every table: equal before and after means nothing was written."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    state = app.state.reseau
+    with transaction(state.session_factory, write=False) as db:
+        existing = set(sa.inspect(db.connection()).get_table_names())
+        for table in Base.metadata.sorted_tables:
+            if table.name not in existing or table.name in skip:
+                continue
+            order = list(table.primary_key.columns) or list(table.columns)
+            for row in db.execute(sa.select(table).order_by(*order)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class Matrix:
+    """One app per backend, its world, and a signed-in client per role."""
+
+    app: Starlette
+    world: World
+    clients: dict[str, Any]
+    backend: str

@@ -111,7 +111,9 @@ def test_hostile_input_in_every_field_is_stored_as_text_and_shown_escaped(
     assert "{{ 7*7 }}" in text(page) and "49" not in text(page).split("{{ 7*7 }}")[0][-5:]
 
 
-@pytest.mark.parametrize("field", ["name", "activity", "address", "city", "first_name", "last_name", "function"])
+@pytest.mark.parametrize(
+    "field", ["name", "activity", "address", "city", "first_name", "last_name", "function"]
+)
 def test_too_long_text_is_refused(club: Starlette, web: TestClient, db: Session, field: str) -> None:
     before = count(db)
     response = post_form(web, URL, form_data(**{field: "x" * 400}))
@@ -126,7 +128,9 @@ def test_the_honeypot_stores_nothing(club: Starlette, web: TestClient, db: Sessi
     assert response.status_code == 200 and "Merci" in text(response)
     assert count(db) == before
     fresh(db)
-    assert not db.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.key.like("club_economie.received:%")))
+    assert not db.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.key.like("club_economie.received:%"))
+    )
 
 
 def test_the_rate_limit_per_address(club: Starlette, web: TestClient, db: Session) -> None:

@@ -45,19 +45,29 @@ def test_resources_by_category_and_animators_add_links(club: Starlette, web: Tes
     assert "Dispositifs d'accompagnement" in page and "Mission Locale : recruter un jeune" in page
     assert "Ajouter un lien" not in page
     refused = post_form(web, "/club_economie/ressources", {"title": "x", "url": "https://example.org"})
-    assert refused.status_code in (200, 403) and "Connexion" in text(refused) or refused.status_code == 403
+    assert (refused.status_code in (200, 403) and "Connexion" in text(refused)) or refused.status_code == 403
     login(web, ANIMATOR)
     bad = post_form(
         web,
         "/club_economie/ressources",
-        {"title": "Lien piégé", "url": "javascript:alert(1)", "category": "club_economie.guide", "public": "y"},
+        {
+            "title": "Lien piégé",
+            "url": "javascript:alert(1)",
+            "category": "club_economie.guide",
+            "public": "y",
+        },
     )
     assert bad.status_code == 400 and "Adresse web invalide" in text(bad)
     assert 'value="Lien piégé"' in text(bad)
     ok = post_form(
         web,
         "/club_economie/ressources",
-        {"title": "France Travail : recruter", "url": "francetravail.fr", "category": "club_economie.contact", "public": "y"},
+        {
+            "title": "France Travail : recruter",
+            "url": "francetravail.fr",
+            "category": "club_economie.contact",
+            "public": "y",
+        },
     )
     assert "La ressource est ajoutée." in text(ok)
     fresh(db)
@@ -76,8 +86,12 @@ def test_opinions_move_from_draft_to_sent_to_answered(
     created = post_form(
         web,
         "/club_economie/avis/nouveau",
-        {"kind": "recommandation", "title": "Signalétique des commerces", "body": "Texte <b>gras</b>",
-         "meeting_id": str(meeting.id)},
+        {
+            "kind": "recommandation",
+            "title": "Signalétique des commerces",
+            "body": "Texte <b>gras</b>",
+            "meeting_id": str(meeting.id),
+        },
     )
     assert "Enregistré." in text(created)
     fresh(db)

@@ -109,7 +109,9 @@ def test_the_whole_journey(
     contact = db.get(Contact, application.contact_id)
     assert org is not None and org.name == "Atelier Couture Hautes-Noues" and org.kind == "entreprise"
     assert contact is not None and contact.email == APPLICANT
-    assert db.scalar(select(Affiliation).where(Affiliation.contact_id == contact.id, Affiliation.organisation_id == org.id))
+    assert db.scalar(
+        select(Affiliation).where(Affiliation.contact_id == contact.id, Affiliation.organisation_id == org.id)
+    )
     holders = set(
         db.execute(
             select(SpaceMembership.contact_id, SpaceMembership.organisation_id).where(
@@ -121,7 +123,9 @@ def test_the_whole_journey(
     member = db.scalar(select(Member).where(Member.organisation_id == org.id))
     assert member is not None and member.siret == SIRET
     assert db.scalar(select(MembershipYear.year).where(MembershipYear.member_id == member.id)) == 2026
-    invitation = db.scalar(select(Invitation).where(Invitation.meeting_id == plenary.id, Invitation.contact_id == contact.id))
+    invitation = db.scalar(
+        select(Invitation).where(Invitation.meeting_id == plenary.id, Invitation.contact_id == contact.id)
+    )
     assert invitation is not None
 
     # member in the directory (members' version; not public until they choose it)
@@ -129,13 +133,19 @@ def test_the_whole_journey(
     assert directory.status_code == 200 and "Atelier Couture Hautes-Noues" in text(directory)
     filtered = web.get("/club_economie/annuaire", params={"size": "1-9", "quartier": "1"})
     assert "Atelier Couture Hautes-Noues" in text(filtered)
-    assert "Atelier Couture Hautes-Noues" not in text(web.get("/club_economie/annuaire", params={"size": "250+"}))
+    assert "Atelier Couture Hautes-Noues" not in text(
+        web.get("/club_economie/annuaire", params={"size": "250+"})
+    )
     assert "Atelier Couture Hautes-Noues" not in text(web.get("/club_economie/entreprises"))
 
     # every step is in the audit log
     actions = set(
-        db.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(application.id),
-                                                   AuditEntry.object_type == "club_economie_applications"))
+        db.scalars(
+            select(AuditEntry.action).where(
+                AuditEntry.object_id == str(application.id),
+                AuditEntry.object_type == "club_economie_applications",
+            )
+        )
     )
     assert {
         "club_economie.application.submitted",

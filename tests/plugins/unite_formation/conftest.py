@@ -126,8 +126,12 @@ def make_cycle(app: Starlette, db: Session, unit: int, clock: Any) -> CycleFacto
         kinds = app.state.reseau.registry.meeting_kinds
         for day in days:
             svc.add_session(
-                db, trainer, cycle, svc.SessionInput(day, time(14), time(17), "Espace E.S.C.A.L.E."),
-                now=clock(), kinds=kinds,
+                db,
+                trainer,
+                cycle,
+                svc.SessionInput(day, time(14), time(17), "Espace E.S.C.A.L.E."),
+                now=clock(),
+                kinds=kinds,
             )
         if publish:
             svc.publish(db, trainer, cycle, now=clock())

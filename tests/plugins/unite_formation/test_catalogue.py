@@ -11,7 +11,13 @@ from starlette.testclient import TestClient
 
 from plugins.unite_formation.demo import CYCLES
 from tests.helpers import login, post_form
-from tests.plugins.unite_formation.conftest import OTHER_USER, PLAIN_ANIMATOR, TRAINER_EMAIL, CycleFactory, text
+from tests.plugins.unite_formation.conftest import (
+    OTHER_USER,
+    PLAIN_ANIMATOR,
+    TRAINER_EMAIL,
+    CycleFactory,
+    text,
+)
 
 DEMO_PUBLISHED = [c.title for c in CYCLES if c.status == "published"]
 DEMO_DRAFT = next(c.title for c in CYCLES if c.status == "draft")
@@ -67,7 +73,11 @@ def test_a_cycle_page_and_its_ics(client: TestClient, unit: int, make_cycle: Cyc
     cal = Calendar.from_ical(response.content)
     events = [e for e in cal.walk("VEVENT")]
     assert len(events) == 3
-    assert [e.decoded("dtstart").date() for e in events] == [date(2026, 3, 16), date(2026, 3, 23), date(2026, 3, 30)]
+    assert [e.decoded("dtstart").date() for e in events] == [
+        date(2026, 3, 16),
+        date(2026, 3, 23),
+        date(2026, 3, 30),
+    ]
     assert {str(e["dtstart"].params["TZID"]) for e in events} == {"Europe/Paris"}
 
 
@@ -113,7 +123,9 @@ def test_a_trainer_creates_and_publishes_a_cycle_through_the_pages(
     )
     assert "Séance ajoutée." in text(added)
     missing = post_form(
-        client, f"/unite_formation/gestion/{cycle_id}/seances", {"day": "2026-03-31", "starts": "09:30", "ends": "12:00"}
+        client,
+        f"/unite_formation/gestion/{cycle_id}/seances",
+        {"day": "2026-03-31", "starts": "09:30", "ends": "12:00"},
     )
     assert missing.status_code == 400 and "lieu de la séance" in text(missing)
     assert "Le cycle est publié." in text(post_form(client, f"/unite_formation/gestion/{cycle_id}/publier"))
@@ -130,3 +142,18 @@ def test_trainers_cannot_edit_other_cycles_over_http(
     assert client.get("/unite_formation/gestion").status_code == 403
     login(client, PLAIN_ANIMATOR)
     assert client.get(f"/unite_formation/gestion/{cycle.id}").status_code == 200
+
+
+def test_the_units_space_page_lists_its_upcoming_cycles(client: TestClient, unit: int) -> None:
+    page = text(client.get("/espaces/unite-locale-formation"))
+    assert "Prochains cycles de formation" in page
+    for title in DEMO_PUBLISHED:
+        assert title in page
+    assert DEMO_DRAFT not in page
+
+
+def test_a_signed_in_person_finds_the_form_filled(client: TestClient, unit: int, make_cycle: CycleFactory) -> None:
+    cycle = make_cycle()
+    login(client, OTHER_USER)
+    page = text(client.get(f"/unite_formation/cycles/{cycle.id}"))
+    assert 'value="julien.roux@example.org"' in page and 'value="Julien"' in page and 'value="Roux"' in page

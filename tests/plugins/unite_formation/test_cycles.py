@@ -34,7 +34,9 @@ def test_a_trainer_creates_a_draft_with_sessions_that_are_core_meetings(
     assert stored is not None and stored.status == DRAFT
     assert stored.trainer_ids == {trainer_contact(db)}
     meetings = db.scalars(
-        select(Meeting).join(CycleSession, CycleSession.meeting_id == Meeting.id).where(CycleSession.cycle_id == cycle.id)
+        select(Meeting)
+        .join(CycleSession, CycleSession.meeting_id == Meeting.id)
+        .where(CycleSession.cycle_id == cycle.id)
     ).all()
     assert len(meetings) == 3
     assert {m.kind for m in meetings} == {SESSION_KIND}
@@ -50,7 +52,9 @@ def test_publishing_makes_the_sessions_public(app: Starlette, db: Session, make_
     assert {m.visibility for m in svc.meetings_of(stored)} == {PUBLIC}
 
 
-def test_publishing_needs_a_session(app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock) -> None:
+def test_publishing_needs_a_session(
+    app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock
+) -> None:
     cycle = make_cycle(days=(), publish=False)
     with pytest.raises(svc.ServiceError, match="au moins une séance"):
         svc.publish(db, access(app, db, TRAINER_EMAIL), cycle, now=clock())
@@ -68,14 +72,20 @@ def test_trainers_edit_only_their_own_cycles_animators_all(
     assert not access(app, db, None).can_edit(cycle)
     with pytest.raises(svc.ServiceError, match="vos propres cycles"):
         svc.add_session(
-            db, other, cycle, svc.SessionInput(date(2026, 4, 6), time(9), time(12), "Salle"), now=clock(),
+            db,
+            other,
+            cycle,
+            svc.SessionInput(date(2026, 4, 6), time(9), time(12), "Salle"),
+            now=clock(),
             kinds=app.state.reseau.registry.meeting_kinds,
         )
     assert [c.id for c in svc.cycles_for_editor(db, other)] == []
     assert cycle.id in [c.id for c in svc.cycles_for_editor(db, access(app, db, PLAIN_ANIMATOR))]
 
 
-def test_bad_cycle_values_are_refused_in_french(app: Starlette, db: Session, unit: int, make_cycle: CycleFactory) -> None:
+def test_bad_cycle_values_are_refused_in_french(
+    app: Starlette, db: Session, unit: int, make_cycle: CycleFactory
+) -> None:
     with pytest.raises(svc.ServiceError, match="nombre de places"):
         make_cycle(capacity=0)
     with pytest.raises(svc.ServiceError, match="clôture des inscriptions"):
@@ -84,10 +94,16 @@ def test_bad_cycle_values_are_refused_in_french(app: Starlette, db: Session, uni
     assert db.scalar(select(func.count(Cycle.id)).where(Cycle.title == "Cycle d'essai")) == 0
 
 
-def test_a_session_needs_a_place_or_a_link(app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock) -> None:
+def test_a_session_needs_a_place_or_a_link(
+    app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock
+) -> None:
     cycle = make_cycle(publish=False)
     with pytest.raises(svc.ServiceError, match="lieu de la séance"):
         svc.add_session(
-            db, access(app, db, TRAINER_EMAIL), cycle, svc.SessionInput(date(2026, 4, 6), time(9), time(12)),
-            now=clock(), kinds=app.state.reseau.registry.meeting_kinds,
+            db,
+            access(app, db, TRAINER_EMAIL),
+            cycle,
+            svc.SessionInput(date(2026, 4, 6), time(9), time(12)),
+            now=clock(),
+            kinds=app.state.reseau.registry.meeting_kinds,
         )

@@ -47,7 +47,9 @@ def person(n: int, **changes: object) -> reg.Person:
 def statuses(db: Session, cycle_id: int) -> dict[str, int]:
     fresh(db)
     rows = db.execute(
-        select(Registration.status, func.count()).where(Registration.cycle_id == cycle_id).group_by(Registration.status)
+        select(Registration.status, func.count())
+        .where(Registration.cycle_id == cycle_id)
+        .group_by(Registration.status)
     ).all()
     return {status: count for status, count in rows}
 
@@ -68,7 +70,7 @@ def test_fifty_people_at_once_for_ten_places(
         try:
             barrier.wait(timeout=60)
             register(app, cycle.id, n, clock)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(n,)) for n in range(50)]
@@ -81,7 +83,9 @@ def test_fifty_people_at_once_for_ten_places(
     stored = db.get(Cycle, cycle.id)
     assert stored is not None and stored.status == FULL
     mails = db.execute(
-        select(OutboxMessage.rule, func.count()).where(OutboxMessage.rule.like("unite_formation.%")).group_by(OutboxMessage.rule)
+        select(OutboxMessage.rule, func.count())
+        .where(OutboxMessage.rule.like("unite_formation.%"))
+        .group_by(OutboxMessage.rule)
     ).all()
     assert dict(mails) == {"unite_formation.confirmed": 10, "unite_formation.waiting": 40}
 
@@ -107,7 +111,12 @@ def test_refusals_over_http_keep_the_input(
 ) -> None:
     cycle = make_cycle()
     url = f"/unite_formation/cycles/{cycle.id}/inscription"
-    form = {"first_name": "Awa", "last_name": "Diallo", "email": "awa@example.org", "public_category": "parents"}
+    form = {
+        "first_name": "Awa",
+        "last_name": "Diallo",
+        "email": "awa@example.org",
+        "public_category": "parents",
+    }
     assert "Votre inscription est confirmée" in text(post_form(client, url, form))
     again = post_form(client, url, {**form, "email": "AWA@example.org", "organisation": "Centre social"})
     assert again.status_code == 400
@@ -135,9 +144,11 @@ def test_a_cancelled_cycle_refuses_registrations_notifies_everyone_and_keeps_rec
     assert stored is not None and stored.status == CANCELLED
     assert {m.status for m in meetings_of(stored)} == {MEETING_CANCELLED}
     assert statuses(db, cycle.id) == {CONFIRMED: 2, WAITING: 1}  # records kept as they were
-    notices = db.scalars(select(OutboxMessage).where(OutboxMessage.rule == "unite_formation.cycle_cancelled")).all()
+    notices = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.rule == "unite_formation.cycle_cancelled")
+    ).all()
     assert sorted(n.recipient_email for n in notices) == [f"personne{n}@example.org" for n in range(3)]
-    with pytest.raises(ServiceError, match="Ce cycle a été annulé : il n'est plus possible de s'y inscrire."):
+    with pytest.raises(ServiceError, match=r"Ce cycle a été annulé : il n'est plus possible"):
         register(app, cycle.id, 9, clock)
     page = post_form(
         client,
@@ -180,7 +191,9 @@ def test_cancelling_offers_the_place_which_passes_on_when_it_lapses(
     assert "Je prends la place" in text(client.get(next_url))
     assert "la place est à vous" in text(post_form(client, next_url))
     fresh(db)
-    assert {r.id: r.status for r in db.scalars(select(Registration).where(Registration.cycle_id == cycle.id))} == {
+    assert {
+        r.id: r.status for r in db.scalars(select(Registration).where(Registration.cycle_id == cycle.id))
+    } == {
         first.id: WITHDRAWN,
         second.id: CONFIRMED,
         w1.id: LAPSED,
@@ -190,7 +203,9 @@ def test_cancelling_offers_the_place_which_passes_on_when_it_lapses(
     assert stored is not None and stored.status == FULL
 
 
-def test_a_forged_or_foreign_link_is_refused(client: TestClient, app: Starlette, make_cycle: CycleFactory, clock: FrozenClock) -> None:
+def test_a_forged_or_foreign_link_is_refused(
+    client: TestClient, app: Starlette, make_cycle: CycleFactory, clock: FrozenClock
+) -> None:
     cycle = make_cycle()
     one = register(app, cycle.id, 1, clock)
     token = links_for(app).token(signed.CANCEL, one.id)
@@ -214,4 +229,4 @@ def test_a_new_registration_waits_behind_a_pending_offer(
     stored = db.get(Cycle, cycle.id)
     assert stored is not None and stored.status == FULL
     assert access(app, db, TRAINER_EMAIL).can_edit(stored)
-    assert PUBLISHED != stored.status
+    assert stored.status != PUBLISHED
