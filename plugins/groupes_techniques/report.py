@@ -4,8 +4,6 @@ feed the yearly bilan and the evaluation of the contract."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,7 +16,7 @@ from core.directory.models import Organisation
 from core.i18n import format_date
 from core.i18n import gettext as _
 from core.spaces.models import MEMBER, Space, SpaceMembership
-from plugins.groupes_techniques import compliance
+from plugins.groupes_techniques import compliance, csvout
 from plugins.groupes_techniques.periods import utc_end, utc_start
 from plugins.groupes_techniques.vocab import COMMITTEE_KIND, KINDS
 
@@ -120,34 +118,30 @@ def build(
 
 def to_csv(reports: Sequence[GroupReport]) -> str:
     """The report as CSV (``;``, UTF-8 with BOM), one line per group."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
+    header = [
+        _("Groupe"),
+        _("Obligation"),
+        _("Réunions tenues"),
+        _("Dates"),
+        _("Organisations présentes (réunions)"),
+        _("Signataires membres absents"),
+        _("Décisions"),
+        _("Actions ouvertes"),
+    ]
+    rows = [
         [
-            _("Groupe"),
-            _("Obligation"),
-            _("Réunions tenues"),
-            _("Dates"),
-            _("Organisations présentes (réunions)"),
-            _("Signataires membres absents"),
-            _("Décisions"),
-            _("Actions ouvertes"),
+            report.space.name,
+            " / ".join(f"{c.period.label} : {c.label}" for c in report.cells),
+            len(report.held),
+            ", ".join(format_date(m.day, "short") for m in report.held),
+            ", ".join(f"{p.name} ({p.meetings})" for p in report.presence),
+            ", ".join(report.absent_signatories),
+            " | ".join(text for _day, text in report.decisions),
+            " | ".join(
+                title + (f" ({format_date(due, 'short')})" if due else "")
+                for title, due in report.open_actions
+            ),
         ]
-    )
-    for report in reports:
-        writer.writerow(
-            [
-                report.space.name,
-                " / ".join(f"{c.period.label} : {c.label}" for c in report.cells),
-                len(report.held),
-                ", ".join(format_date(m.day, "short") for m in report.held),
-                ", ".join(f"{p.name} ({p.meetings})" for p in report.presence),
-                ", ".join(report.absent_signatories),
-                " | ".join(text for _day, text in report.decisions),
-                " | ".join(
-                    title + (f" ({format_date(due, 'short')})" if due else "")
-                    for title, due in report.open_actions
-                ),
-            ]
-        )
-    return "\ufeff" + out.getvalue()
+        for report in reports
+    ]
+    return csvout.write(header, rows)

@@ -6,8 +6,6 @@ see its meetings' titles; admins create, close and delete groups and change obli
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime, time
 from typing import Any
@@ -27,7 +25,7 @@ from core.spaces.models import Space
 from core.spaces.services import SpaceError
 from core.web.context import RequestContext, page
 from core.web.forms import bind
-from plugins.groupes_techniques import compliance, polls, reminders, report, services
+from plugins.groupes_techniques import compliance, csvout, polls, reminders, report, services
 from plugins.groupes_techniques.forms import OPTION_ROWS, GroupForm, ObligationForm, PollForm, options
 from plugins.groupes_techniques.models import Poll
 from plugins.groupes_techniques.periods import Period, paris_day
@@ -120,36 +118,32 @@ def compliance_csv(ctx: RequestContext) -> Response:
     """The table as CSV (``;``, UTF-8 with BOM: French Excel opens it as is), one line per cell."""
     ctx.require_user()
     rows, _years_shown, _pillar = _table(ctx)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
+    header = [
+        _("Groupe"),
+        _("Pilier"),
+        _("Période"),
+        _("Obligation"),
+        _("Statut"),
+        _("Réunions tenues"),
+        _("Réunions prévues ou sans compte rendu"),
+        _("Échéance"),
+    ]
+    lines = [
         [
-            _("Groupe"),
-            _("Pilier"),
-            _("Période"),
-            _("Obligation"),
-            _("Statut"),
-            _("Réunions tenues"),
-            _("Réunions prévues ou sans compte rendu"),
-            _("Échéance"),
+            row.space.name,
+            label(PILLARS, row.space.pillar) if row.space.pillar else "",
+            cell.period.label,
+            services.describe(cell.rule),
+            cell.label,
+            _dates(cell.held),
+            _dates([*cell.planned, *cell.unconfirmed]),
+            format_date(cell.deadline, "short") if cell.deadline else "",
         ]
-    )
-    for row in rows:
-        for cell in row.cells:
-            writer.writerow(
-                [
-                    row.space.name,
-                    label(PILLARS, row.space.pillar) if row.space.pillar else "",
-                    cell.period.label,
-                    services.describe(cell.rule),
-                    cell.label,
-                    _dates(cell.held),
-                    _dates([*cell.planned, *cell.unconfirmed]),
-                    format_date(cell.deadline, "short") if cell.deadline else "",
-                ]
-            )
+        for row in rows
+        for cell in row.cells
+    ]
     headers = {"Content-Disposition": 'attachment; filename="obligations-reunions.csv"'}
-    return Response("\ufeff" + out.getvalue(), media_type=CSV_TYPE, headers=headers)
+    return Response(csvout.write(header, lines), media_type=CSV_TYPE, headers=headers)
 
 
 # ------------------------------------------------------------------------------------ a group

@@ -9,10 +9,11 @@ from starlette.testclient import TestClient
 
 from core.calendar.models import Invitation, Meeting
 from core.reminders.models import OutboxMessage
+from core.reminders.testing import run_at
 from core.spaces import services as spaces
 from plugins.groupes_techniques import polls
 from plugins.groupes_techniques.models import Poll, PollOption
-from tests.helpers import login, logout, post_form
+from tests.helpers import FrozenClock, login, logout, post_form
 from tests.plugins.groupes_techniques.conftest import fresh, paris, text
 
 HABITAT = "gt-habitat-cadre-de-vie"
@@ -42,7 +43,9 @@ def _answer_path(db: Session, email: str) -> str:
     return str(row.context["answer_url"]).removeprefix("http://testserver")
 
 
-def test_a_date_poll_from_proposal_to_meeting(demo: object, db: Session, client: TestClient) -> None:
+def test_a_date_poll_from_proposal_to_meeting(
+    demo: object, db: Session, client: TestClient, clock: FrozenClock
+) -> None:
     space = spaces.get_by_slug(db, HABITAT)
     assert space is not None
     login(client, "julien.roux@example.org")  # not an animator of the group
@@ -96,6 +99,17 @@ def test_a_date_poll_from_proposal_to_meeting(demo: object, db: Session, client:
     invited = db.scalars(select(Invitation.contact_id).where(Invitation.meeting_id == meeting.id)).all()
     assert len(invited) == tally.asked
     assert db.get(Poll, poll.id).meeting_id == meeting.id  # type: ignore[union-attr]
+    # the core's invitation rule sends them (iTIP) at the next sweep
+    run_at(demo, clock())
+    fresh(db)
+    sent_to = set(
+        db.scalars(
+            select(OutboxMessage.recipient_email).where(
+                OutboxMessage.rule == "core.invitation", OutboxMessage.meeting_id == meeting.id
+            )
+        )
+    )
+    assert {"mehdi.saidi@example.org", "olivier.bernard@example.org"} <= sent_to
     # the poll is closed: no second meeting, no more answers
     again = post_form(client, f"/groupes_techniques/sondages/{poll.id}/choisir", {"option": str(first.id)})
     assert "déjà clos" in text(again)

@@ -87,3 +87,12 @@ def test_a_member_sees_only_their_groups(db: Session, client: TestClient) -> Non
     page = text(client.get("/groupes_techniques/bilan/2025"))
     assert "Groupe Santé" in page and "Groupe Emploi" not in page
     assert client.get("/groupes_techniques/bilan/1800").status_code == 404
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    from plugins.groupes_techniques import csvout
+
+    assert csvout.cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert csvout.cell("-1") == "'-1" and csvout.cell("Groupe") == "Groupe" and csvout.cell(None) == ""
+    text_ = csvout.write(["Nom"], [["@SUM(A1)"], [3]])
+    assert text_.startswith("\ufeffNom\r\n") and "'@SUM(A1)\r\n3\r\n" in text_
