@@ -141,7 +141,7 @@ def test_members_choose_what_the_directories_show(club: Starlette, web: TestClie
     changed = post_form(
         web,
         f"/club_economie/membres/{bakery.id}/fiche",
-        {"activity": "Boulangerie", "presentation": "Pain au levain", "listed": "y", "show_contact": "y"},
+        {"activity": "Boulangerie", "presentation": "Pain au levain", "listed": "y", "contact_visible": "y"},
     )
     assert "Vos choix sont enregistrés." in text(changed)
     public = text(web.get("/club_economie/entreprises"))
