@@ -25,7 +25,14 @@ from plugins.club_economie.vocab import PLENARY
 if TYPE_CHECKING:
     from core.accounts.models import User
 
-VISIBILITY_FIELDS = ("listed", "public", "address_visible", "contact_visible", "email_visible", "phone_visible")
+VISIBILITY_FIELDS = (
+    "listed",
+    "public",
+    "address_visible",
+    "contact_visible",
+    "email_visible",
+    "phone_visible",
+)
 
 
 @dataclass(frozen=True)

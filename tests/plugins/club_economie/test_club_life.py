@@ -148,3 +148,14 @@ def test_members_choose_what_the_directories_show(club: Starlette, web: TestClie
     assert "Boulangerie des Hautes-Noues" not in public
     members_page = text(web.get("/club_economie/annuaire"))
     assert "Pain au levain" in members_page and "rachid.amrani@example.org" not in members_page
+
+
+def test_the_club_is_in_the_navigation_and_on_its_space_page(club: Starlette, web: TestClient) -> None:
+    home = text(web.get("/"))
+    assert 'href="/club_economie/"' in home and "Club des entreprises" in home
+    space = web.get("/espaces/club-economie")
+    assert space.status_code == 200
+    assert "Le formulaire de candidature" in text(space) and "Candidatures" not in text(space).split("Le club")[-1]
+    login(web, ANIMATOR)
+    space = text(web.get("/espaces/club-economie"))
+    assert "nouvelle(s)" in space and "/club_economie/candidatures" in space
