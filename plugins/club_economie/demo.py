@@ -261,8 +261,8 @@ def _company(session: Session, space: Space, spec: DemoCompany, now: datetime) -
             presentation=spec.presentation,
             joined_on=now.astimezone(PARIS).date().replace(month=1, day=1),
             public=spec.public,
-            show_contact=True,
-            show_email=spec.public,
+            contact_visible=True,
+            email_visible=spec.public,
             updated_at=now,
         )
         session.add(member)

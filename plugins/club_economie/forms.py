@@ -246,10 +246,10 @@ class VisibilityForm(BaseForm):
     activity = StringField(_l("Activité"), filters=[line], validators=[Length(max=200)])
     listed = BooleanField(_l("Figurer dans l'annuaire réservé aux membres du club"))
     public = BooleanField(_l("Figurer aussi dans l'annuaire public des entreprises du club"))
-    show_address = BooleanField(_l("Montrer l'adresse"))
-    show_contact = BooleanField(_l("Montrer le nom de la personne à contacter"))
-    show_email = BooleanField(_l("Montrer son adresse électronique"))
-    show_phone = BooleanField(_l("Montrer son téléphone"))
+    address_visible = BooleanField(_l("Montrer l'adresse"))
+    contact_visible = BooleanField(_l("Montrer le nom de la personne à contacter"))
+    email_visible = BooleanField(_l("Montrer son adresse électronique"))
+    phone_visible = BooleanField(_l("Montrer son téléphone"))
 
 
 class DirectoryFilters(BaseForm):

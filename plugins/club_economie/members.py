@@ -25,7 +25,14 @@ from plugins.club_economie.vocab import PLENARY
 if TYPE_CHECKING:
     from core.accounts.models import User
 
-VISIBILITY_FIELDS = ("listed", "public", "show_address", "show_contact", "show_email", "show_phone")
+VISIBILITY_FIELDS = (
+    "listed",
+    "public",
+    "address_visible",
+    "contact_visible",
+    "email_visible",
+    "phone_visible",
+)
 
 
 @dataclass(frozen=True)
@@ -56,11 +63,11 @@ def _card(member: Member, org: Organisation, contact: Contact | None) -> Card:
         in_priority_area=member.in_priority_area,
         presentation=member.presentation,
         address=" ".join(p for p in (org.address, org.postcode, org.city) if p)
-        if member.show_address
+        if member.address_visible
         else None,
-        contact_name=contact.full_name if usable and member.show_contact and contact else None,
-        email=contact.email if usable and member.show_email and contact else None,
-        phone=contact.phone if usable and member.show_phone and contact else None,
+        contact_name=contact.full_name if usable and member.contact_visible and contact else None,
+        email=contact.email if usable and member.email_visible and contact else None,
+        phone=contact.phone if usable and member.phone_visible and contact else None,
     )
 
 

@@ -13,14 +13,31 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import PERSONAL, Base, UTCDateTime, utcnow
+from core.db import NOT_PERSONAL, PERSONAL, Base, Retention, UTCDateTime, utcnow
+from plugins.club_economie.vocab import DECLINED_RETENTION
 
 
 class Application(Base):
     """An entrepreneur's or project carrier's application to join the club (no account needed)."""
 
     __tablename__ = "club_economie_applications"
-    __table_args__ = (Index("ix_club_economie_applications_space_status", "space_id", "status"),)
+    __table_args__ = (
+        Index("ix_club_economie_applications_space_status", "space_id", "status"),
+        {
+            "info": {
+                "retention": [
+                    # kept with its reason for a year after the refusal, then anonymised
+                    Retention(
+                        "club_economie.declined_applications",
+                        "Candidatures refusées au Club des acteurs de l'économie",
+                        "decided_at",
+                        days=DECLINED_RETENTION.days,
+                        where={"status": "declined"},
+                    )
+                ]
+            }
+        },
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
@@ -103,10 +120,10 @@ class Member(Base):
     # what the member agrees to show: to the club's members, and publicly
     listed: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
-    show_address: Mapped[bool] = mapped_column(Boolean, default=True)
-    show_contact: Mapped[bool] = mapped_column(Boolean, default=True)
-    show_email: Mapped[bool] = mapped_column(Boolean, default=False)
-    show_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    address_visible: Mapped[bool] = mapped_column(Boolean, info=NOT_PERSONAL, default=True)
+    contact_visible: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_visible: Mapped[bool] = mapped_column(Boolean, info=NOT_PERSONAL, default=False)
+    phone_visible: Mapped[bool] = mapped_column(Boolean, info=NOT_PERSONAL, default=False)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -141,7 +158,8 @@ class Opinion(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    answer: Mapped[str] = mapped_column(Text, default="")
+    #: the city's official answer (not a person's data)
+    answer: Mapped[str] = mapped_column(Text, default="", info=NOT_PERSONAL)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

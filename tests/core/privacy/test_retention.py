@@ -114,7 +114,9 @@ def test_purge_job_runs_the_purge(app: Starlette, aged: FrozenClock, db: Session
     from core.reminders.runtime import purge_expired
 
     lines = purge_expired(app.state.reseau)
-    assert {line.kind: line.rows for line in lines} == {"outbox_bodies": 1, "audit": 1, "login_attempts": 1}
+    # plugins declare their own kinds (nothing of theirs is old here): only what was purged counts
+    purged = {line.kind: line.rows for line in lines if line.rows}
+    assert purged == {"outbox_bodies": 1, "audit": 1, "login_attempts": 1}
     assert _outbox(db)["old-sent"].body_text == ""
 
 

@@ -141,10 +141,21 @@ def test_members_choose_what_the_directories_show(club: Starlette, web: TestClie
     changed = post_form(
         web,
         f"/club_economie/membres/{bakery.id}/fiche",
-        {"activity": "Boulangerie", "presentation": "Pain au levain", "listed": "y", "show_contact": "y"},
+        {"activity": "Boulangerie", "presentation": "Pain au levain", "listed": "y", "contact_visible": "y"},
     )
     assert "Vos choix sont enregistrés." in text(changed)
     public = text(web.get("/club_economie/entreprises"))
     assert "Boulangerie des Hautes-Noues" not in public
     members_page = text(web.get("/club_economie/annuaire"))
     assert "Pain au levain" in members_page and "rachid.amrani@example.org" not in members_page
+
+
+def test_the_club_is_in_the_navigation_and_on_its_space_page(club: Starlette, web: TestClient) -> None:
+    home = text(web.get("/"))
+    assert 'href="/club_economie/"' in home and "Club des entreprises" in home
+    space = web.get("/espaces/club-economie")
+    assert space.status_code == 200
+    assert "Le formulaire de candidature" in text(space) and "Candidatures" not in text(space).split("Le club")[-1]
+    login(web, ANIMATOR)
+    space = text(web.get("/espaces/club-economie"))
+    assert "nouvelle(s)" in space and "/club_economie/candidatures" in space

@@ -248,3 +248,27 @@ def test_hostile_review_input_is_escaped_in_pages_and_emails(
     assert "{{ hub_name }}" in str(mail.get_body(preferencelist=("plain",)).get_content())
     page = web.get(f"/club_economie/candidatures/{application.id}")
     assert "<img src=x" not in page.text
+
+
+def test_the_core_purge_job_anonymises_declined_applications_after_their_retention(
+    club: Starlette, web: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    from core.privacy.services import purge
+
+    _apply(web)
+    application = application_by_email(db, APPLICANT)
+    login(web, ANIMATOR)
+    post_form(web, f"/club_economie/candidatures/{application.id}/refuser", {"message": "Hors territoire."})
+    settings = club.state.reseau.settings
+    fresh(db)
+    lines = purge(db, settings, clock() + timedelta(days=300))
+    db.commit()
+    assert application_by_email(db, APPLICANT).decision_message == "Hors territoire."
+    lines = purge(db, settings, clock() + timedelta(days=366))
+    db.commit()
+    assert {line.kind: line.rows for line in lines}["club_economie.declined_applications"] >= 1
+    fresh(db)
+    row = db.get(Application, application.id)
+    assert row is not None and row.status == DECLINED
+    assert (row.name, row.phone, row.decision_message, row.contribution) == ("", "", "", "")
+    assert APPLICANT not in row.email
