@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugins.unite_formation.models import Cycle
-from plugins.unite_formation.registrations import Counts, counts, window_error
+from plugins.unite_formation.registrations import Counts, counts, shown_status, window_error
 from plugins.unite_formation.services import first_start, last_end, paris_instant
 from plugins.unite_formation.vocab import CANCELLED, PUBLICS, THEMES, VISIBLE
 
@@ -57,11 +57,18 @@ class Entry:
     starts_at: datetime | None
     ends_at: datetime | None
     open_now: bool
+    status: str
 
 
 def entry(db: Session, cycle: Cycle, now: datetime) -> Entry:
+    """A cycle with its places, dates and shown status at ``now``."""
     return Entry(
-        cycle, counts(db, cycle, now), first_start(cycle), last_end(cycle), window_error(cycle, now) is None
+        cycle,
+        counts(db, cycle, now),
+        first_start(cycle),
+        last_end(cycle),
+        window_error(cycle, now) is None,
+        shown_status(cycle, now),
     )
 
 

@@ -35,7 +35,8 @@ def manage(ctx: RequestContext) -> Response:
     if not rights.can_create:
         raise HTTPException(403)
     cycles = svc.cycles_for_editor(ctx.db, rights)
-    rows = [(c, reg.counts(ctx.db, c, ctx.now()), svc.first_start(c)) for c in cycles]
+    now = ctx.now()
+    rows = [(c, reg.counts(ctx.db, c, now), svc.first_start(c), reg.shown_status(c, now)) for c in cycles]
     return ctx.render("unite_formation/manage.html", rows=rows, access=rights, **vocab())
 
 
@@ -117,6 +118,7 @@ def _admin_page(
         rows=rows,
         rates=rates,
         counts=reg.counts(ctx.db, cycle, ctx.now()),
+        shown=reg.shown_status(cycle, ctx.now()),
         meetings=svc.meetings_of(cycle),
         sessions=sorted(cycle.sessions, key=lambda s: s.meeting.starts_at),
         session_form=extra.pop("session_form", None) or bind(ctx, SessionForm),
@@ -175,7 +177,14 @@ def session_remove(ctx: RequestContext) -> Response:
     """Cancel a session of the cycle (its meeting is kept, cancelled)."""
 
     def act(cycle: Cycle, rights: svc.Access) -> str:
-        svc.remove_session(ctx.db, rights, cycle, int_param(ctx, "session_id"), now=ctx.now())
+        svc.remove_session(
+            ctx.db,
+            rights,
+            cycle,
+            int_param(ctx, "session_id"),
+            now=ctx.now(),
+            page_url=ctx.absolute_url("unite_formation:cycle", cycle_id=cycle.id),
+        )
         return _("Séance annulée.")
 
     return _action(ctx, act)

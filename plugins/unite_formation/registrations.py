@@ -28,6 +28,7 @@ from core.audit import services as audit
 from core.calendar import services as calendar
 from core.calendar.ics import meeting_event, new_calendar
 from core.calendar.models import CANCELLED as MEETING_CANCELLED
+from core.calendar.models import Meeting
 from core.directory.models import Contact
 from core.directory.normalise import fold
 from core.i18n import format_datetime
@@ -55,6 +56,7 @@ from plugins.unite_formation.vocab import (
     LAPSED,
     PUBLICS,
     PUBLISHED,
+    UPCOMING,
     WAITING,
     WITHDRAWN,
 )
@@ -271,6 +273,17 @@ def clean_person(person: Person) -> Person:
     )
 
 
+def shown_status(cycle: Cycle, now: datetime) -> str:
+    """The status to show: a published cycle outside its registration window reads as
+    upcoming or closed (the stored status changes only by an action)."""
+    if cycle.status in (PUBLISHED, FULL):
+        if now < cycle.registration_opens_at:
+            return UPCOMING
+        if now >= cycle.registration_closes_at:
+            return CLOSED
+    return cycle.status
+
+
 def window_error(cycle: Cycle, now: datetime) -> str | None:
     """Why nobody can register now, in French, or ``None``."""
     if cycle.status == CANCELLED:
@@ -470,6 +483,30 @@ def notify_confirmed(
         attachments=(Attachment("formation.ics", ics, "text/calendar", {"charset": "utf-8"}),),
         key=f"unite_formation.confirmed:{registration.id}:{now:%Y%m%dT%H%M%S}",
     )
+
+
+def notify_session_cancelled(
+    db: Session, cycle: Cycle, meeting: Meeting, *, now: datetime, page_url: str
+) -> None:
+    """Tell the participants that one session will not take place (the others stay);
+    ``page_url`` is the cycle's absolute page URL, for the calendar entry."""
+    ics = new_calendar(cycle.title, method="PUBLISH")
+    ics.add_component(meeting_event(meeting, page_url))
+    for registration in registrations_of(db, cycle.id):
+        if registration.status != CONFIRMED:
+            continue
+        _mail(
+            db,
+            cycle,
+            registration,
+            "session_cancelled",
+            now,
+            context={"session": {"starts_at": meeting.starts_at, "ends_at": meeting.ends_at}},
+            attachments=(
+                Attachment("seance-annulee.ics", ics.to_ical(), "text/calendar", {"charset": "utf-8"}),
+            ),
+            key=f"unite_formation.session_cancelled:{meeting.id}:{registration.id}",
+        )
 
 
 # ------------------------------------------------------------------------------ cancelling, offers

@@ -155,11 +155,18 @@ def collect_trainer_lists(run: RuleRun) -> Iterator[Due]:
 def collect_promotions(run: RuleRun) -> Iterator[Due]:
     """A place offered from the waiting list, at the instant it was (or, after a lapse, would be) offered."""
     links = _links(run)
-    cycle_ids = run.db.scalars(
-        select(Registration.cycle_id).where(Registration.status == WAITING).distinct()
-    ).all()
+    # no offer is made once the first session has started: only cycles with a session still
+    # ahead of the window's start can have one due (a range on the indexed start time)
+    ahead = (
+        select(CycleSession.cycle_id)
+        .join(Meeting, Meeting.id == CycleSession.meeting_id)
+        .where(Meeting.starts_at > run.since)
+    )
+    waiting = select(Registration.cycle_id).where(
+        Registration.status == WAITING, Registration.cycle_id.in_(ahead)
+    )
     for cycle in run.db.scalars(
-        select(Cycle).where(Cycle.id.in_(cycle_ids), Cycle.status != CANCELLED)
+        select(Cycle).where(Cycle.id.in_(waiting.distinct()), Cycle.status != CANCELLED).order_by(Cycle.id)
     ).all():
         for person, slot in projected(run.db, cycle, run.now):
             if not slot.offered or slot.offered_at is None or not run.is_due(slot.offered_at):

@@ -392,8 +392,11 @@ def add_session(
     return session
 
 
-def remove_session(db: Session, access: Access, cycle: Cycle, session_id: int, *, now: datetime) -> None:
-    """Cancel a session: its meeting is cancelled (kept, with attendance), and leaves the cycle's count."""
+def remove_session(
+    db: Session, access: Access, cycle: Cycle, session_id: int, *, now: datetime, page_url: str
+) -> None:
+    """Cancel a session: its meeting is cancelled (kept, with attendance) and leaves the cycle's
+    count; the participants are told."""
     if not access.can_edit(cycle):
         raise ServiceError(_("Vous ne pouvez modifier que vos propres cycles."))
     session = next((s for s in cycle.sessions if s.id == session_id), None)
@@ -402,6 +405,10 @@ def remove_session(db: Session, access: Access, cycle: Cycle, session_id: int, *
     if session.meeting.status == MEETING_CANCELLED:
         return
     calendar.cancel_meeting(db, access.user, session.meeting, _("Séance retirée du cycle"), now=now)
+    if cycle.status != DRAFT:
+        from plugins.unite_formation.registrations import notify_session_cancelled
+
+        notify_session_cancelled(db, cycle, session.meeting, now=now, page_url=page_url)
 
 
 def publish(db: Session, access: Access, cycle: Cycle, *, now: datetime) -> None:

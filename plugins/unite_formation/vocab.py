@@ -50,8 +50,11 @@ PUBLISHED = "published"
 FULL = "full"
 CLOSED = "closed"
 CANCELLED = "cancelled"
+#: shown, never stored: published, but the registration window has not opened yet
+UPCOMING = "upcoming"
 CYCLE_STATUSES: dict[str, LazyProxy] = {
     DRAFT: _l("Brouillon"),
+    UPCOMING: _l("Inscriptions bientôt ouvertes"),
     PUBLISHED: _l("Inscriptions ouvertes"),
     FULL: _l("Complet"),
     CLOSED: _l("Inscriptions closes"),

@@ -10,13 +10,14 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from plugins.unite_formation.demo import CYCLES
-from tests.helpers import login, post_form
+from tests.helpers import FrozenClock, login, post_form
 from tests.plugins.unite_formation.conftest import (
     OTHER_USER,
     PLAIN_ANIMATOR,
     TRAINER_EMAIL,
     CycleFactory,
     text,
+    utc,
 )
 
 DEMO_PUBLISHED = [c.title for c in CYCLES if c.status == "published"]
@@ -152,8 +153,22 @@ def test_the_units_space_page_lists_its_upcoming_cycles(client: TestClient, unit
     assert DEMO_DRAFT not in page
 
 
-def test_a_signed_in_person_finds_the_form_filled(client: TestClient, unit: int, make_cycle: CycleFactory) -> None:
+def test_a_signed_in_person_finds_the_form_filled(
+    client: TestClient, unit: int, make_cycle: CycleFactory
+) -> None:
     cycle = make_cycle()
     login(client, OTHER_USER)
     page = text(client.get(f"/unite_formation/cycles/{cycle.id}"))
     assert 'value="julien.roux@example.org"' in page and 'value="Julien"' in page and 'value="Roux"' in page
+
+
+def test_the_shown_status_follows_the_registration_window(
+    client: TestClient, unit: int, make_cycle: CycleFactory, clock: FrozenClock
+) -> None:
+    cycle = make_cycle(title="Cycle à venir")
+    clock.set(utc(2026, 1, 20, 9))
+    assert "Inscriptions bientôt ouvertes" in text(client.get(f"/unite_formation/cycles/{cycle.id}"))
+    clock.set(utc(2026, 3, 14, 9))
+    page = text(client.get(f"/unite_formation/cycles/{cycle.id}"))
+    assert "Inscriptions closes" in page and "Les inscriptions à ce cycle sont closes depuis le" in page
+    assert "M'inscrire au cycle" not in page

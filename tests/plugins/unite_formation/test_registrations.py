@@ -230,3 +230,25 @@ def test_a_new_registration_waits_behind_a_pending_offer(
     assert stored is not None and stored.status == FULL
     assert access(app, db, TRAINER_EMAIL).can_edit(stored)
     assert stored.status != PUBLISHED
+
+
+def test_cancelling_one_session_tells_the_participants(
+    app: Starlette, client: TestClient, db: Session, make_cycle: CycleFactory, clock: FrozenClock
+) -> None:
+    cycle = make_cycle()
+    register(app, cycle.id, 1, clock)
+    register(app, cycle.id, 2, clock)
+    session_id = sorted(cycle.sessions, key=lambda s: s.meeting.starts_at)[1].id
+    login(client, TRAINER_EMAIL)
+    done = post_form(client, f"/unite_formation/gestion/{cycle.id}/seances/{session_id}/annuler")
+    assert "Séance annulée." in text(done)
+    fresh(db)
+    notices = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.rule == "unite_formation.session_cancelled")
+    ).all()
+    assert sorted(n.recipient_email for n in notices) == ["personne1@example.org", "personne2@example.org"]
+    stored = db.get(Cycle, cycle.id)
+    assert stored is not None
+    assert [m.status for m in meetings_of(stored)] == ["scheduled", MEETING_CANCELLED, "scheduled"]
+    page = text(client.get(f"/unite_formation/cycles/{cycle.id}"))
+    assert "séance annulée" in page
