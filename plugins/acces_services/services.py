@@ -871,15 +871,29 @@ def import_figures(
                 )
         if report.errors:
             return report
-    for service, period, total, neighbourhood in checked:
-        figure = existing.get((service.id, period.code))
-        if figure is None:
-            add_figure(db, access, actor, service, period, total, neighbourhood, "csv")
-            report.created += 1
-        elif correct_figure(db, access, actor, service, figure, total, neighbourhood, "csv"):
-            report.corrected += 1
-        else:
-            report.unchanged += 1
+    try:
+        # a savepoint: a line refused while writing (someone entered the same figure meanwhile)
+        # takes back the lines already written, so the file still counts as all or nothing
+        with db.begin_nested():
+            for service, period, total, neighbourhood in checked:
+                figure = existing.get((service.id, period.code))
+                if figure is None:
+                    add_figure(db, access, actor, service, period, total, neighbourhood, "csv")
+                    report.created += 1
+                elif correct_figure(db, access, actor, service, figure, total, neighbourhood, "csv"):
+                    report.corrected += 1
+                else:
+                    report.unchanged += 1
+    except ServiceError as exc:
+        report.created = report.corrected = report.unchanged = 0
+        report.errors.append(
+            _(
+                "« %(name)s », %(period)s : %(detail)s",
+                name=service.name,
+                period=period.code,
+                detail=exc.message,
+            )
+        )
     return report
 
 
