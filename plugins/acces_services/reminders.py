@@ -69,18 +69,7 @@ def _animators(db: Session, space_id: int) -> list[Contact]:
         .where(SpaceMembership.space_id == space_id, SpaceMembership.role == ANIMATOR)
         .order_by(Contact.id)
     )
-    return [c for c in _unique(db.scalars(stmt)) if _reachable(c)]
-
-
-def _unique(contacts: Any) -> list[Contact]:
-    """Contacts without repeats, first occurrence kept."""
-    seen: set[int] = set()
-    found = []
-    for contact in contacts:
-        if contact.id not in seen:
-            seen.add(contact.id)
-            found.append(contact)
-    return found
+    return [c for c in db.scalars(stmt) if _reachable(c)]
 
 
 def _url(run: RuleRun, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
@@ -111,13 +100,13 @@ def _period_context(period: Period) -> dict[str, Any]:
 
 
 def _missing_by_period(
-    run: RuleRun, space: Space, *, after_only: bool
+    run: RuleRun, space: Space
 ) -> Iterator[tuple[Offset, Period, datetime, list[Service]]]:
     """For each offset and each period whose reminder is due: the services missing figures."""
     kind = svc.get_settings(run.db, space.id).period_kind
     for offset in run.timing.offsets:
-        if after_only and offset.amount < 0:
-            continue  # figures cannot be entered before the period is over
+        if offset.amount < 0:
+            continue  # nothing is missing before the period is over (an admin's "J-3" is ignored)
         for period, due in ended_periods(run, offset, kind):
             missing = svc.services_missing_figures(run.db, space.id, period)
             if missing:
@@ -131,7 +120,7 @@ def collect_figures_due(run: RuleRun) -> Iterator[Due]:
     """After each period: every provider whose organisations' services lack its figures."""
     followups = sorted(o for o in run.timing.offsets if o.amount >= 0)
     for space in _platforms(run.db):
-        for offset, period, due, missing in _missing_by_period(run, space, after_only=True):
+        for offset, period, due, missing in _missing_by_period(run, space):
             providers = svc.providers_by_organisation(run.db, space.id, {s.organisation_id for s in missing})
             owed: dict[int, tuple[Contact, list[Service]]] = {}
             for service in missing:
@@ -176,7 +165,7 @@ def collect_figures_missing(run: RuleRun) -> Iterator[Due]:
     """Later after each period: the animators get the services still missing, with who to call."""
     for space in _platforms(run.db):
         animators = None
-        for offset, period, due, missing in _missing_by_period(run, space, after_only=False):
+        for offset, period, due, missing in _missing_by_period(run, space):
             animators = animators if animators is not None else _animators(run.db, space.id)
             if not animators:
                 break

@@ -247,9 +247,18 @@ def service_detail(ctx: RequestContext) -> Response:
         raise HTTPException(404)
     show_figures = access.view_indicators or access.can_enter_figures(service)
     figures = svc.figures_of_services(ctx.db, [service.id], limit=8) if show_figures else []
+    members = access.view_indicators and service.space_id == access.space_id
+    concerning = svc.proposals_for_service(ctx.db, service.id, public_only=not (members or access.is_admin))
     return ctx.render(
         "acces_services/service.html",
-        **_base(access, "catalogue", service=service, figures=figures, show_figures=show_figures),
+        **_base(
+            access,
+            "catalogue",
+            service=service,
+            figures=figures,
+            show_figures=show_figures,
+            proposals=concerning,
+        ),
     )
 
 

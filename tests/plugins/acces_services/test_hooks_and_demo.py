@@ -215,3 +215,22 @@ def test_the_migrations_match_the_models_and_go_down_and_up(settings: Settings, 
     finally:
         command.upgrade(cfg, "heads")
     command.check(cfg)
+
+
+def test_personal_data_columns_are_marked_for_export_and_erasure() -> None:
+    """The only data about a person the plugin stores is a service's contact (name, address,
+    phone); figures are aggregates and proposals are the platform's texts."""
+    from core.db import Base
+
+    personal = {
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        if table.name.startswith("acces_services_")
+        for column in table.columns
+        if column.info.get("personal")
+    }
+    assert personal == {
+        "acces_services_services.contact_name",
+        "acces_services_services.contact_email",
+        "acces_services_services.contact_phone",
+    }

@@ -21,7 +21,7 @@ from core.db import transaction
 from core.reminders.models import OutboxMessage
 from core.reminders.testing import collect, run_at, walk
 from plugins.acces_services import services as svc
-from plugins.acces_services.models import PlatformSettings, Proposal
+from plugins.acces_services.models import PlatformSettings, Proposal, Service
 from plugins.acces_services.reminders import FIGURES_DUE, FIGURES_MISSING, PROPOSALS_UNANSWERED
 from plugins.acces_services.vocab import ANSWERED, SEMESTER, SUBMITTED
 from tests.core.reminders.conftest import paris
@@ -220,3 +220,23 @@ def test_the_rules_are_declared_for_the_admins(mail_app: Starlette) -> None:
     assert [str(o) for o in rules[FIGURES_MISSING].default_timing.offsets] == ["J+22"]
     assert [str(o) for o in rules[PROPOSALS_UNANSWERED].default_timing.offsets] == ["M+3"]
     assert str(rules[FIGURES_DUE].label) == "Fréquentation à saisir"
+
+
+def test_archived_services_and_unreachable_people_are_left_out(mail_app: Starlette, db: Session) -> None:
+    from core.demo import contact_by_email
+
+    fresh(db)
+    for name in ("Espace emploi", "Point d'accès au droit"):  # E.S.C.A.L.E. stops both services
+        service = db.get(Service, service_id(db, name))
+        assert service is not None
+        service.archived_at = paris(2026, 3, 15, 12)
+    mission_locale = contact_by_email(db, MISSION_LOCALE_PROVIDER)
+    assert mission_locale is not None
+    mission_locale.email = "pas une adresse"
+    db.commit()
+    dues = collect(mail_app, FIGURES_DUE, paris(2026, 4, 1, 8))
+    assert [d.recipient.email for d in dues] == [CULTURE_PROVIDER]
+    # the animators' list still names the service whose provider cannot be written to
+    [first, *_] = collect(mail_app, FIGURES_MISSING, paris(2026, 4, 22, 8))
+    names = [s["name"] for s in first.context["services"]]
+    assert "Accompagnement des 16-25 ans vers l'emploi" in names and "Espace emploi" not in names
