@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.db import make_engine, make_session_factory
 from tests.e2e.server import ROOT, LiveServer, create_database, drop_database
+from tests.e2e.support import seed_meeting
 from tests.smtp import SmtpSink
 
 CHROMIUM = Path(os.environ.get("RESEAU_E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -48,12 +49,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run the tests of one group in one xdist worker")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # remembered so that ``open_page`` can capture every open tab when the test failed
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
 
 
 def _unavailable(reason: str) -> None:
@@ -119,6 +133,12 @@ def e2e_db(e2e_engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
+def seeded_meeting(live_server: LiveServer, e2e_engine: Engine) -> dict[str, Any]:
+    """A meeting with invitations, minutes and an action item (see :func:`seed_meeting`)."""
+    return seed_meeting(make_session_factory(e2e_engine), live_server.settings, ACCOUNTS["animator"])
+
+
+@pytest.fixture(scope="session")
 def browser(chromium_path: Path) -> Iterator[Any]:
     """One headless Chromium for the whole session."""
     from playwright.sync_api import sync_playwright
@@ -140,41 +160,6 @@ def sign_in(page: Any, server: LiveServer, email: str, password: str = PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
     assert "/compte/connexion" not in page.url, f"sign-in as {email} failed: {page.url}"
-
-
-@pytest.fixture(scope="session")
-def signed_in_states(browser: Any, live_server: LiveServer) -> dict[str, Any]:
-    """Cookies of each role, made on first use (signing in hashes a password: do it once)."""
-    return {}
-
-
-OpenPage = Callable[..., Any]
-
-
-@pytest.fixture
-def open_page(browser: Any, live_server: LiveServer, signed_in_states: dict[str, Any]) -> Iterator[OpenPage]:
-    """``open_page(role=None, **context_options)``: a new tab in a new context, signed in as
-    ``role`` (a key of :data:`ACCOUNTS`) or anonymous; closed after the test."""
-    contexts: list[Any] = []
-
-    def factory(role: str | None = None, **options: Any) -> Any:
-        options.setdefault("locale", "fr-FR")
-        options.setdefault("timezone_id", "Europe/Paris")
-        if role is not None and role not in signed_in_states:
-            context = browser.new_context(locale="fr-FR")
-            sign_in(context.new_page(), live_server, ACCOUNTS[role])
-            signed_in_states[role] = context.storage_state()
-            context.close()
-        if role is not None:
-            options["storage_state"] = signed_in_states[role]
-        context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield factory
-    for context in contexts:
-        context.close()
 
 
 class Shots:
@@ -201,3 +186,49 @@ def shots(request: pytest.FixtureRequest) -> Shots:
         for old in folder.glob("*.png"):
             old.unlink()
     return Shots(folder)
+
+
+@pytest.fixture(scope="session")
+def signed_in_states(browser: Any, live_server: LiveServer) -> dict[str, Any]:
+    """Cookies of each role, made on first use (signing in hashes a password: do it once)."""
+    return {}
+
+
+OpenPage = Callable[..., Any]
+
+
+@pytest.fixture
+def open_page(
+    browser: Any,
+    live_server: LiveServer,
+    signed_in_states: dict[str, Any],
+    shots: Shots,
+    request: pytest.FixtureRequest,
+) -> Iterator[OpenPage]:
+    """``open_page(role=None, **context_options)``: a new tab in a new context, signed in as
+    ``role`` (a key of :data:`ACCOUNTS`) or anonymous; closed after the test, with a screenshot
+    of each tab when the test failed."""
+    contexts: list[Any] = []
+
+    def factory(role: str | None = None, **options: Any) -> Any:
+        options.setdefault("locale", "fr-FR")
+        options.setdefault("timezone_id", "Europe/Paris")
+        if role is not None and role not in signed_in_states:
+            context = browser.new_context(locale="fr-FR")
+            sign_in(context.new_page(), live_server, ACCOUNTS[role])
+            signed_in_states[role] = context.storage_state()
+            context.close()
+        if role is not None:
+            options["storage_state"] = signed_in_states[role]
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    failed = request.node.stash.get(FAILED, False)
+    for number, context in enumerate(contexts, 1):
+        if failed:
+            for page in context.pages:
+                shots(page, f"failure-tab-{number}")
+        context.close()

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -156,6 +157,22 @@ class LiveServer:
             self.process.kill()
             self.process.wait(timeout=5)
         self.process = None
+
+    def run_reminders_at(self, at: datetime) -> str:
+        """Time travel: ``reseau reminders run --at`` on the server's database and SMTP sink,
+        as an operator would (one sweep, one send, at ``at``). Returns the command's output."""
+        command = [sys.executable, "-c", "from core.cli import main; main()"]
+        done = subprocess.run(
+            [*command, "reminders", "run", "--at", at.isoformat()],
+            cwd=ROOT,
+            env={**self.env, "RESEAU_SCHEDULER": "0"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"reminders run failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
 
     def log(self) -> str:
         """The server's output so far (errors land here)."""

@@ -10,24 +10,17 @@ of the page itself at 320 CSS pixels (WCAG 1.4.10) nor at 640 (a 1280-pixel wind
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
-from core.accounts.models import User
-from core.calendar import actions, invitations, minutes, rsvp
-from core.calendar.services import MeetingInput, create_meeting
 from core.config import BUILTIN_PLUGINS
-from core.db import make_session_factory, transaction
-from core.directory.models import Contact, Organisation
+from core.db import make_session_factory
 from core.plugins import make_plugin_manager
-from tests.e2e.conftest import ACCOUNTS, OpenPage, Shots
+from tests.e2e.conftest import OpenPage, Shots
 from tests.e2e.pages import PAGES, Lookup, PageCheck
 from tests.e2e.server import LiveServer
-from tests.e2e.support import next_weekday, paris_instant, space_for_meeting
 
 SERIOUS = ("serious", "critical")
 #: a 1280 × 800 window at 200 % zoom lays pages out in 640 × 400 CSS pixels
@@ -35,61 +28,11 @@ ZOOMED = {"width": 640, "height": 400}
 NARROW = {"width": 320, "height": 640}
 
 
-def _invitee(db: Session, email: str) -> Contact:
-    contact = db.scalar(select(Contact).where(Contact.email == email))
-    assert contact is not None, email
-    return contact
-
-
-@pytest.fixture(scope="session")
-def a11y_fixtures(live_server: LiveServer, e2e_engine: Engine) -> dict[str, Any]:
-    """A meeting with invitations, minutes and an action item, for the pages that need one."""
-    now = datetime.now(UTC)
-    day = next_weekday(40, weekday=3)
-    with transaction(make_session_factory(e2e_engine)) as db:
-        animator = db.scalar(select(User).where(User.email == ACCOUNTS["animator"]))
-        space = space_for_meeting(db, ACCOUNTS["animator"])
-        meeting = create_meeting(
-            db,
-            animator,
-            MeetingInput(
-                space_id=space.id,
-                title="Point d'étape accessibilité",
-                starts_at=paris_instant(day, 14),
-                ends_at=paris_instant(day, 16),
-                location="Maison de quartier des Hautes-Noues",
-                room="Salle 2",
-                description="Revue des **actions** en cours.",
-            ),
-            now=now,
-        )
-        escale = db.scalar(select(Organisation).where(Organisation.name == "Pôle E.S.C.A.L.E."))
-        assert escale is not None
-        invitations.invite_organisations(db, animator, meeting, [escale.id], now=now)
-        claire = _invitee(db, "claire.dubois@example.org")
-        invitations.invite_contacts(db, animator, meeting, [claire.id], now=now)
-        minutes.save_minutes(db, meeting, "## Points abordés\n\n- Calendrier des rencontres", animator, now)
-        actions.add_action_item(
-            db, meeting, title="Envoyer la synthèse", owner_contact_id=claire.id,
-            due_on=day + timedelta(days=14), actor=animator, now=now,
-        )
-        invitation = invitations.invitation_for_contact(db, meeting.id, claire.id)
-        assert invitation is not None
-        rsvp_path = rsvp.rsvp_url(live_server.settings, invitation.id).removeprefix(live_server.base_url)
-        return {
-            "meeting_id": meeting.id,
-            "meeting_month": day.strftime("%Y-%m"),
-            "meeting_date": day.isoformat(),
-            "space_slug": space.slug,
-            "space_id": space.id,
-            "rsvp_path": rsvp_path,
-        }
-
-
 @pytest.fixture
-def lookup(e2e_engine: Engine, a11y_fixtures: dict[str, Any]) -> Iterator[Lookup]:
+def lookup(e2e_engine: Engine, seeded_meeting: dict[str, Any]) -> Iterator[Lookup]:
+    """Finds the ids of the pages to check (and the meeting made for them)."""
     with make_session_factory(e2e_engine)() as db:
-        yield Lookup(db, a11y_fixtures)
+        yield Lookup(db, seeded_meeting)
 
 
 def _open(check: PageCheck, open_page: OpenPage, server: LiveServer, lookup: Lookup, **options: Any) -> Any:
@@ -134,3 +77,67 @@ def test_no_serious_axe_violation(
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
     assert not serious, f"{check.name} ({page.url}):\n{_describe(serious)}"
+
+
+_SCROLL = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+#: at 320 px, wide tables scroll in their own box: it must be reachable with the keyboard
+NARROW_RULES = {"runOnly": {"type": "rule", "values": ["scrollable-region-focusable"]}}
+
+
+@pytest.mark.parametrize("check", PAGES, ids=[c.name for c in PAGES])
+def test_reflow_at_320px_and_200_percent_zoom(
+    check: PageCheck, open_page: OpenPage, live_server: LiveServer, lookup: Lookup, shots: Shots
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = _open(check, open_page, live_server, lookup, viewport=NARROW)
+    width, inner = page.evaluate(_SCROLL)
+    if width > inner:  # screenshots only of what fails: full-page captures are slow
+        shots(page, f"{check.name}-320px")
+    assert width <= inner, f"{check.name}: the page scrolls sideways at 320 px ({width} > {inner})"
+    assert page.locator("h1").first.is_visible()
+    scrollers = Axe().run(page, options=NARROW_RULES).response["violations"]
+    assert not scrollers, f"{check.name} at 320 px:\n{_describe(scrollers)}"
+    page.set_viewport_size(ZOOMED)
+    width, inner = page.evaluate(_SCROLL)
+    if width > inner:
+        shots(page, f"{check.name}-zoom-200")
+    assert width <= inner, f"{check.name}: the page scrolls sideways at 200 % zoom ({width} > {inner})"
+
+
+_FOCUSED = """() => { const el = document.activeElement; const style = getComputedStyle(el);
+  return {tag: el.tagName, id: el.id, text: (el.innerText || '').trim(), outline: style.outlineStyle,
+          shadow: style.boxShadow}; }"""
+
+
+def _tab_to(page: Any, wanted: Any, limit: int = 40) -> dict[str, str]:
+    """Press Tab until the focused element is ``wanted(info)``; fail after ``limit`` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        info: dict[str, str] = page.evaluate(_FOCUSED)
+        if wanted(info):
+            return info
+    raise AssertionError(f"never reached with Tab; last focused: {info}")
+
+
+def test_rsvp_form_with_the_keyboard_only(
+    open_page: OpenPage, live_server: LiveServer, seeded_meeting: dict[str, Any], shots: Shots
+) -> None:
+    """An invitee answers with Tab, Space and Enter (and types a comment): the skip link comes
+    first, every control on the way shows where the focus is."""
+    page = open_page()
+    page.goto(live_server.url(seeded_meeting["keyboard_rsvp_path"]))
+    first = _tab_to(page, lambda info: True, limit=1)
+    assert first["text"] == "Aller au contenu principal", first
+    page.keyboard.press("Enter")  # the skip link: the next Tab starts in the main content
+    comment = _tab_to(page, lambda info: info["id"] == "comment")
+    assert comment["outline"] != "none" or comment["shadow"] != "none", comment
+    page.keyboard.type("Je serai là.")
+    button = _tab_to(page, lambda info: info["tag"] == "BUTTON" and info["text"] == "Je participe")
+    assert button["outline"] != "none" or button["shadow"] != "none", button
+    shots(page, "focus-on-accept")
+    with page.expect_navigation():  # the answer is posted: wait for the page it leads to
+        page.keyboard.press("Space")
+    answer = page.locator("dl.details").inner_text()
+    assert "Participe" in answer and "Je serai là." in answer, answer
+    shots(page, "answered")
