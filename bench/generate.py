@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,6 +90,14 @@ SCALES: dict[str, Scale] = {
 # ------------------------------------------------------------------------------ bulk writing
 
 
+def _none() -> None:
+    return None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 class BulkWriter:
     """Writes rows of one table at a time: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
 
@@ -114,13 +123,13 @@ class BulkWriter:
             default = column.default
             if default is None:
                 if column.nullable and not column.primary_key:
-                    makers[column.key] = lambda: None
+                    makers[column.key] = _none
                 continue
-            arg = getattr(default, "arg", None)
+            arg: Any = getattr(default, "arg", None)
             if getattr(default, "is_callable", False):
-                makers[column.key] = lambda arg=arg: arg(None)
+                makers[column.key] = partial(arg, None)  # SQLAlchemy wraps it to take a context
             elif getattr(default, "is_scalar", False):
-                makers[column.key] = lambda arg=arg: arg
+                makers[column.key] = partial(_same, arg)
         return makers
 
     def write(self, table: Table, rows: Iterable[dict[str, Any]]) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from bench.figures import Figure, print_table
 from core import migrate
@@ -257,7 +257,7 @@ def time_sweeps(state: Any, rounds: int = 9, warmup: int = 3) -> tuple[float, fl
     for _ in range(rounds + warmup):
         with transaction(state.session_factory) as db:
             db.execute(update(ReminderRuleState).values(swept_until=INSTANT - timedelta(minutes=1)))
-            db.execute(OutboxMessage.__table__.delete().where(OutboxMessage.created_at == INSTANT))
+            db.execute(delete(OutboxMessage).where(OutboxMessage.created_at == INSTANT))
         started = time.perf_counter()
         report = sweep(state, INSTANT)
         timings.append((time.perf_counter() - started) * 1000)

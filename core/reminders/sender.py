@@ -28,11 +28,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import aiosmtplib
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.db import transaction
@@ -377,8 +377,9 @@ async def deliver_smtp(
     except Exception as exc:  # refused, timed out, no STARTTLS, bad certificate, bad login…
         error = f"connexion impossible : {_describe(exc)}"
         failed = [Outcome(p.id, "temporary", error) for p in batch]
-        for outcome in failed if on_outcome is not None else ():
-            on_outcome(outcome)
+        if on_outcome is not None:
+            for outcome in failed:
+                on_outcome(outcome)
         return failed
     outcomes: list[Outcome] = []
 
@@ -517,9 +518,9 @@ def record(
             report.failed += status == FAILED
             if status == SENT:
                 folded += item.items
-        table = OutboxMessage.__table__
+        table: Table = OutboxMessage.__table__  # type: ignore[assignment]
         for keys, rows in shapes.items():
-            columns = {key: bindparam(key) for key in keys if key != "b_id"}
+            columns: dict[str, Any] = {key: bindparam(key) for key in keys if key != "b_id"}
             db.execute(
                 table.update()
                 .where(table.c.id == bindparam("b_id"))
