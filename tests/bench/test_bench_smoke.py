@@ -34,6 +34,7 @@ def test_every_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
         "feeds.http.not_modified",
         "reminders.sqlite.sweep",
         "reminders.sqlite.sweep_doubled",
+        "reminders.sqlite.sweep_cpu",
         "reminders.sqlite.send_ratio",
     ):
         assert expected in names
