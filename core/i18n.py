@@ -144,7 +144,9 @@ def to_paris(value: datetime) -> datetime:
     return value.astimezone(PARIS)
 
 
+@cache
 def _format_locale(lang: str) -> Locale:
+    # Locale.parse builds a new object each call: a month view formats hundreds of times
     return Locale.parse(_FORMAT_LOCALES.get(lang, lang))
 
 

@@ -200,3 +200,11 @@ def test_the_command_line_lists_what_is_left(capsys: pytest.CaptureFixture[str])
         catalogues.main(["check", "pas_un_module"])
     with pytest.raises(SystemExit, match="unknown command"):
         catalogues.main(["traduire", "core"])
+
+
+def test_date_formatting_reuses_one_babel_locale_per_language() -> None:
+    """Pages format hundreds of dates: the Babel locale is parsed once per language, not per call."""
+    from core.i18n import _format_locale
+
+    assert _format_locale("fr") is _format_locale("fr")
+    assert str(_format_locale("en")) == "en_GB"
