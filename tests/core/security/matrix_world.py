@@ -4,7 +4,8 @@ that the roles are checked against, and every route of the app (plugins included
 Routes are read from ``app.routes`` (mounts walked), so a route added tomorrow by a plugin is
 in the matrix without anyone listing it. Path parameters are filled from the world: a known
 name (``meeting_id``, ``slug``…), else ``<x>_id`` looked up in a table named after ``x``
-(``<plugin>_<x>s`` first), preferring a row of space A.
+(``<plugin>_<x>s`` first), preferring a row of space A; a plugin's ``space_id`` is one of the
+spaces of that plugin's kinds.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ class World:
         return path
 
     def _lookup(self, case: RouteCase, name: str) -> Any:
-        """``<x>_id`` of a plugin route: a row of ``<plugin>_<x>s`` (space A's when it has one)."""
+        """``<x>_id`` of a plugin route: a row of ``<plugin>_<x>s`` (space A's when it has one), or
+        for ``space_id`` a space of the plugin's kinds."""
         plugin = case.name.split(":")[0] if ":" in case.name else ""
         stem = name.removesuffix("_id")
         tables = Base.metadata.tables
@@ -113,6 +115,14 @@ class World:
         candidates += [t for t in tables if plugin and t.startswith(f"{plugin}_") and stem in t]
         state = self.app.state.reseau
         with transaction(state.session_factory, write=False) as db:
+            if name == "space_id" and plugin:
+                # a plugin's space id names one of its own spaces (a working group…), not space A
+                value = db.scalar(
+                    sa.select(Space.id).where(Space.kind.startswith(f"{plugin}.")).order_by(Space.id).limit(1)
+                )
+                if value is not None:
+                    self.params[name] = value
+                    return value
             existing = set(sa.inspect(db.connection()).get_table_names())
             for table_name in candidates:
                 if table_name not in tables or table_name not in existing:
@@ -175,6 +185,14 @@ def build_world(app: Starlette) -> World:
             else:
                 world.roles_missing.append(role)
                 memberships.append((role, space_a, MEMBER))
+        for role, space_role in PLUGIN_ROLES.items():
+            # the same role in the plugin's own space (the training unit), where it means something
+            home = db.scalar(
+                sa.select(Space).where(Space.kind.startswith(space_role.split(".")[0] + "."))
+                .order_by(Space.id).limit(1)
+            )
+            if space_role in roles and home is not None and home.id != space_a.id:
+                memberships.append((role, home, space_role))
         for role, space, space_role in memberships:
             db.add(SpaceMembership(space_id=space.id, role=space_role, contact_id=accounts[role].contact_id))
         _objects_of_space_a(db, world, accounts)

@@ -114,6 +114,74 @@ POLICY: dict[str, dict[str, set[str]]] = {
         BAD_TOKEN,
     ),
 }
+# The other plugins' routes. Space A is the access platform, so the matrix's roles hold no role in
+# the club's space, the training unit's or a working group's: there they are signed-in partners
+# like any other (the trainer is a trainer of A, not of the unit's cycles), and only the admin
+# manages. The ids point at the plugins' first rows (not space A's objects).
+POLICY.update({
+    # groupes_techniques (issue 5): the compliance table, its exports and the annual report are
+    # for signed-in partners (the report lists the groups the reader may see); admins create
+    # groups and change obligations; polls belong to the group's animators (no role of the
+    # matrix is in the group)
+    **dict.fromkeys(
+        ["groupes_techniques:index", "groupes_techniques:compliance_csv",
+         "groupes_techniques:compliance_print", "groupes_techniques:report_current",
+         "groupes_techniques:report", "groupes_techniques:report_print", "groupes_techniques:report_csv"],
+        SIGNED_IN,
+    ),
+    "groupes_techniques:group": SIGNED_IN,  # a group's page: its obligation and history
+    **dict.fromkeys(
+        ["groupes_techniques:group_new", "groupes_techniques:obligation", "groupes_techniques:close",
+         "groupes_techniques:delete", "groupes_techniques:poll_new"],
+        ADMIN,
+    ),
+    # the demo has no poll: 404 before any check
+    **dict.fromkeys(["groupes_techniques:poll", "groupes_techniques:poll_choose"], _level(*([NF] * 7))),
+    "groupes_techniques:poll_answer": BAD_TOKEN,
+    # club_economie (issue 6): the club's page, the application form and the public directory
+    # are public; reviewing applications, the members' directory, memberships and opinions are
+    # for the club's animators (and members for the directory and opinions) and the admins
+    **dict.fromkeys(
+        ["club_economie:index", "club_economie:apply", "club_economie:thanks",
+         "club_economie:public_directory", "club_economie:resources"],
+        PUBLIC,
+    ),
+    "club_economie:answer": BAD_TOKEN,
+    **dict.fromkeys(
+        ["club_economie:queue", "club_economie:application", "club_economie:purge", "club_economie:ask",
+         "club_economie:accept", "club_economie:decline", "club_economie:directory",
+         "club_economie:edit_card", "club_economie:years", "club_economie:renew",
+         "club_economie:opinions", "club_economie:opinion_new", "club_economie:opinion",
+         "club_economie:opinion_status"],
+        ADMIN,
+    ),
+    "club_economie:my_card": _level(L, NF, NF, NF, NF, NF, NF),  # no role holds a member's card
+    # unite_formation (issue 7): the catalogue, a cycle's page and its calendar are public, and so
+    # is registering; managing cycles is for the unit's trainers (their own cycles), animators and
+    # the admins; statistics for the unit's animators and the admins
+    **dict.fromkeys(
+        ["unite_formation:index", "unite_formation:cycle", "unite_formation:cycle_ics",
+         "unite_formation:register"],
+        PUBLIC,
+    ),
+    **dict.fromkeys(
+        ["unite_formation:cancel_link", "unite_formation:offer_link", "unite_formation:attestation_link",
+         "unite_formation:evaluation_link"],
+        BAD_TOKEN,
+    ),
+    # the matrix's trainer is also a trainer of the unit: their own list and a new cycle, yes;
+    # cycle 1 (another trainer's) and the unit's statistics, no
+    **dict.fromkeys(["unite_formation:manage", "unite_formation:cycle_new"], _level(L, D, D, D, OK, D, OK)),
+    **dict.fromkeys(
+        ["unite_formation:cycle_admin", "unite_formation:cycle_edit", "unite_formation:attendance",
+         "unite_formation:results", "unite_formation:statistics", "unite_formation:statistics_csv",
+         "unite_formation:session_add", "unite_formation:session_remove", "unite_formation:publish",
+         "unite_formation:close", "unite_formation:cancel"],
+        ADMIN,
+    ),
+    # the matrix's registration has not attended enough: no attestation, even for the admin
+    "unite_formation:attestation": _level(L, D, D, D, D, D, D),
+})
 #: query strings some routes need to name their target
 QUERY = {"resources:new_document": "?espace={space_a_id}", "resources:new_link": "?espace={space_a_id}"}
 
