@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from core.accounts.models import User
 from core.app import create_app
+from core.config import BUILTIN_PLUGINS
 from core.calendar.models import ActionItem, Invitation, Meeting, Minutes
 from core.db import Base, transaction
 from core.directory.models import Affiliation, Contact, Organisation
@@ -185,14 +186,17 @@ def build_world(app: Starlette) -> World:
             else:
                 world.roles_missing.append(role)
                 memberships.append((role, space_a, MEMBER))
-        for role, space_role in PLUGIN_ROLES.items():
-            # the same role in the plugin's own space (the training unit), where it means something
+        # each other plugin's first space (the club, the training unit, a working group): the
+        # member and the animator of A hold the same role there, the trainer its plugin role
+        for plugin in BUILTIN_PLUGINS:
             home = db.scalar(
-                sa.select(Space).where(Space.kind.startswith(space_role.split(".")[0] + "."))
-                .order_by(Space.id).limit(1)
+                sa.select(Space).where(Space.kind.startswith(f"{plugin}.")).order_by(Space.id).limit(1)
             )
-            if space_role in roles and home is not None and home.id != space_a.id:
-                memberships.append((role, home, space_role))
+            if home is None or home.id == space_a.id:
+                continue
+            memberships += [("member", home, MEMBER), ("animator", home, ANIMATOR)]
+            memberships += [(role, home, space_role) for role, space_role in PLUGIN_ROLES.items()
+                            if space_role in roles and space_role.startswith(f"{plugin}.")]
         for role, space, space_role in memberships:
             db.add(SpaceMembership(space_id=space.id, role=space_role, contact_id=accounts[role].contact_id))
         _objects_of_space_a(db, world, accounts)

@@ -114,51 +114,53 @@ POLICY: dict[str, dict[str, set[str]]] = {
         BAD_TOKEN,
     ),
 }
-# The other plugins' routes. Space A is the access platform, so the matrix's roles hold no role in
-# the club's space, the training unit's or a working group's: there they are signed-in partners
-# like any other (the trainer is a trainer of A, not of the unit's cycles), and only the admin
-# manages. The ids point at the plugins' first rows (not space A's objects).
+# The other plugins' routes, in each plugin's first space (the club, the training unit, a working
+# group), where the member and the animator of A hold the same roles and the trainer is a trainer
+# of the unit (but not of cycle 1, another trainer's); the other animator and the provider are
+# signed-in partners with no role there.
+ANIMATOR_HOME = _level(L, D, D, OK, D, D, OK)
+MEMBERS_HOME = _level(L, OK, D, OK, D, D, OK)
 POLICY.update({
-    # groupes_techniques (issue 5): the compliance table, its exports and the annual report are
-    # for signed-in partners (the report lists the groups the reader may see); admins create
-    # groups and change obligations; polls belong to the group's animators (no role of the
-    # matrix is in the group)
+    # groupes_techniques (issue 5): the compliance table, its exports, each group's page and the
+    # annual report (the groups the reader may see) are for signed-in partners; admins create
+    # groups and change obligations; the group's animators propose dates (the demo has no poll)
     **dict.fromkeys(
         ["groupes_techniques:index", "groupes_techniques:compliance_csv",
-         "groupes_techniques:compliance_print", "groupes_techniques:report_current",
-         "groupes_techniques:report", "groupes_techniques:report_print", "groupes_techniques:report_csv"],
+         "groupes_techniques:compliance_print", "groupes_techniques:group",
+         "groupes_techniques:report_current", "groupes_techniques:report",
+         "groupes_techniques:report_print", "groupes_techniques:report_csv"],
         SIGNED_IN,
     ),
-    "groupes_techniques:group": SIGNED_IN,  # a group's page: its obligation and history
     **dict.fromkeys(
         ["groupes_techniques:group_new", "groupes_techniques:obligation", "groupes_techniques:close",
-         "groupes_techniques:delete", "groupes_techniques:poll_new"],
+         "groupes_techniques:delete"],
         ADMIN,
     ),
-    # the demo has no poll: 404 before any check
+    "groupes_techniques:poll_new": ANIMATOR_HOME,
     **dict.fromkeys(["groupes_techniques:poll", "groupes_techniques:poll_choose"], _level(*([NF] * 7))),
     "groupes_techniques:poll_answer": BAD_TOKEN,
-    # club_economie (issue 6): the club's page, the application form and the public directory
-    # are public; reviewing applications, the members' directory, memberships and opinions are
-    # for the club's animators (and members for the directory and opinions) and the admins
+    # club_economie (issue 6): the club's page, the application form, the public directory and the
+    # resources are public; the members' directory and the opinions are for the club's members;
+    # reviewing applications, members' cards, memberships and writing opinions for its animators
     **dict.fromkeys(
         ["club_economie:index", "club_economie:apply", "club_economie:thanks",
          "club_economie:public_directory", "club_economie:resources"],
         PUBLIC,
     ),
     "club_economie:answer": BAD_TOKEN,
+    **dict.fromkeys(["club_economie:directory", "club_economie:opinions"], MEMBERS_HOME),
     **dict.fromkeys(
         ["club_economie:queue", "club_economie:application", "club_economie:purge", "club_economie:ask",
-         "club_economie:accept", "club_economie:decline", "club_economie:directory",
-         "club_economie:edit_card", "club_economie:years", "club_economie:renew",
-         "club_economie:opinions", "club_economie:opinion_new", "club_economie:opinion",
-         "club_economie:opinion_status"],
-        ADMIN,
+         "club_economie:accept", "club_economie:decline", "club_economie:edit_card", "club_economie:years",
+         "club_economie:opinion_new", "club_economie:opinion", "club_economie:opinion_status"],
+        ANIMATOR_HOME,
     ),
-    "club_economie:my_card": _level(L, NF, NF, NF, NF, NF, NF),  # no role holds a member's card
-    # unite_formation (issue 7): the catalogue, a cycle's page and its calendar are public, and so
-    # is registering; managing cycles is for the unit's trainers (their own cycles), animators and
-    # the admins; statistics for the unit's animators and the admins
+    # a member renews their own membership; member 1 is nobody's of the matrix
+    "club_economie:renew": ANIMATOR_HOME,
+    "club_economie:my_card": _level(L, NF, NF, NF, NF, NF, NF),  # no account of the matrix has a card
+    # unite_formation (issue 7): the catalogue, a published cycle's page and its calendar are
+    # public, and so is registering; trainers manage their own cycles, the unit's animators and the
+    # admins all of them and the statistics
     **dict.fromkeys(
         ["unite_formation:index", "unite_formation:cycle", "unite_formation:cycle_ics",
          "unite_formation:register"],
@@ -169,15 +171,13 @@ POLICY.update({
          "unite_formation:evaluation_link"],
         BAD_TOKEN,
     ),
-    # the matrix's trainer is also a trainer of the unit: their own list and a new cycle, yes;
-    # cycle 1 (another trainer's) and the unit's statistics, no
-    **dict.fromkeys(["unite_formation:manage", "unite_formation:cycle_new"], _level(L, D, D, D, OK, D, OK)),
+    **dict.fromkeys(["unite_formation:manage", "unite_formation:cycle_new"], _level(L, D, D, OK, OK, D, OK)),
     **dict.fromkeys(
         ["unite_formation:cycle_admin", "unite_formation:cycle_edit", "unite_formation:attendance",
          "unite_formation:results", "unite_formation:statistics", "unite_formation:statistics_csv",
          "unite_formation:session_add", "unite_formation:session_remove", "unite_formation:publish",
          "unite_formation:close", "unite_formation:cancel"],
-        ADMIN,
+        ANIMATOR_HOME,
     ),
     # the matrix's registration has not attended enough: no attestation, even for the admin
     "unite_formation:attestation": _level(L, D, D, D, D, D, D),
