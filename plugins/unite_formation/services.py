@@ -132,8 +132,11 @@ def access_for(db: Session, registry: Registry, user: User | None) -> Access:
     """The rights of ``user`` (``None`` for a visitor)."""
     if user is None:
         return Access(None)
-    teach = permissions.space_ids_with_permission(db, registry, user, TEACH)
-    manage = permissions.space_ids_with_permission(db, registry, user, MANAGE)
+    # only the units' spaces count: the core animator role grants MANAGE in every space, and an
+    # animator of a groupe technique must not manage the training cycles or see their figures
+    units = set(db.scalars(select(Space.id).where(Space.kind == SPACE_KIND)))
+    teach = set(permissions.space_ids_with_permission(db, registry, user, TEACH)) & units
+    manage = set(permissions.space_ids_with_permission(db, registry, user, MANAGE)) & units
     return Access(user, frozenset(teach), frozenset(manage))
 
 
