@@ -192,4 +192,4 @@ def test_the_home_page_shows_my_trainings(client: TestClient, unit: int, make_cy
     login(client, TRAINER_EMAIL)
     home = text(client.get("/"))
     assert "Les cycles que j'anime" in home and "Cycle du tableau de bord" in home
-    assert "1 inscrits sur 10 places" in home
+    assert "1 inscrit sur 10 places" in home
