@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.db import make_engine, make_session_factory
@@ -104,9 +105,7 @@ def live_server(
     """The app under uvicorn on a fresh PostgreSQL database holding the demo data."""
     try:
         database_url = create_database(os.environ.get("RESEAU_TEST_DATABASE_URL", PG_DEFAULT))
-    except Exception as exc:
-        if "OperationalError" not in type(exc).__name__:
-            raise
+    except OperationalError as exc:
         _unavailable(f"PostgreSQL unreachable: {exc}")
     server = LiveServer(database_url, tmp_path_factory.mktemp("e2e-data"), e2e_sink.url)
     try:
