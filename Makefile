@@ -41,11 +41,12 @@ lint: install-dev
 	$(BIN)/ruff check core plugins tests bench
 	$(BIN)/mypy
 
-# extract French msgids from code and templates, update the English catalogue
+# one catalogue per source tree: core/ into core/translations, each plugins/<name>/ into its
+# own translations/ (French msgids extracted from code and templates; English kept, new ids added)
+# `make translations CATALOGUES="core acces_services"` limits the update; then run the todo list:
+# `$(BIN)/python -m core.catalogues todo`
 translations: install-dev
-	mkdir -p var
-	$(BIN)/pybabel extract -F core/babel.cfg -k _l -k lazy_gettext -o var/messages.pot --no-location --sort-output core plugins
-	$(BIN)/pybabel update -i var/messages.pot -d core/translations -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m core.catalogues update $(CATALOGUES)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.figures import Figure, print_table
 
-BENCHMARKS = ("feeds",)
+BENCHMARKS = ("web", "feeds", "reminders")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only these benchmarks")
     parser.add_argument("--output", type=Path, default=Path("var/bench/results.json"))
+    parser.add_argument(
+        "--scale", choices=("small", "large"), default="large", help="generated data (bench/generate.py)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     modules = {name: importlib.import_module(f"bench.{name}") for name in BENCHMARKS}
     for module in modules.values():
         module.add_arguments(parser)

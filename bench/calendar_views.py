@@ -46,7 +46,7 @@ def _fill(app: Any, n: int) -> None:
             db.flush()
         minutes = 30 * 24 * 60
         db.bulk_insert_mappings(
-            Meeting,  # type: ignore[arg-type]
+            Meeting,
             [
                 {
                     "uid": f"bench-{i}@reseau",

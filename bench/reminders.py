@@ -1,6 +1,7 @@
 """Reminders benchmarks: the sweep over a big history (and when it doubles), and sending.
 
-Run: ``.venv/bin/python -m bench.reminders [--db sqlite|postgresql|both] [--meetings N] [--messages N]``
+Run: ``.venv/bin/python -m bench.reminders [--reminders-db sqlite|postgresql|both] [--sweep-meetings N]
+[--send-messages N]`` (or through ``python -m bench``).
 
 1. **Sweep** – N meetings spread over ten years with 10 invitations each, minutes, action
    items and an outbox of already-sent mail; every rule's watermark one minute before the
@@ -29,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 
+from bench.figures import Figure, print_table
 from core import migrate
 from core.app import create_app
 from core.calendar.models import ActionItem, Invitation, Meeting, Minutes
@@ -255,7 +257,7 @@ def time_sweeps(state: Any, rounds: int = 9, warmup: int = 3) -> tuple[float, fl
     for _ in range(rounds + warmup):
         with transaction(state.session_factory) as db:
             db.execute(update(ReminderRuleState).values(swept_until=INSTANT - timedelta(minutes=1)))
-            db.execute(OutboxMessage.__table__.delete().where(OutboxMessage.created_at == INSTANT))
+            db.execute(delete(OutboxMessage).where(OutboxMessage.created_at == INSTANT))
         started = time.perf_counter()
         report = sweep(state, INSTANT)
         timings.append((time.perf_counter() - started) * 1000)
@@ -265,7 +267,7 @@ def time_sweeps(state: Any, rounds: int = 9, warmup: int = 3) -> tuple[float, fl
     return statistics.median(timings), min(timings), queued
 
 
-def bench_sweep(kind: str, meetings: int) -> dict[str, Any]:
+def bench_sweep(kind: str, meetings: int, rounds: int = 9) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         database = Database(kind, Path(folder))
         try:
@@ -274,9 +276,9 @@ def bench_sweep(kind: str, meetings: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             generate(state, meetings, seed=1, first=True)
             generated = time.perf_counter() - t0
-            median1, best1, due1 = time_sweeps(state)
+            median1, best1, due1 = time_sweeps(state, rounds, warmup=min(3, rounds))
             generate(state, meetings, seed=2, first=False)
-            median2, best2, due2 = time_sweeps(state)
+            median2, best2, due2 = time_sweeps(state, rounds, warmup=min(3, rounds))
             with state.session_factory() as db:
                 counts = {
                     "meetings": db.scalar(select(text("count(*)")).select_from(Meeting)),
@@ -429,39 +431,78 @@ def bench_send(
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument(
-        "--meetings", type=int, default=20000, help="meetings in the first history (doubled later)"
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of this benchmark (for ``python -m bench``)."""
+    group = parser.add_argument_group("reminders")
+    group.add_argument("--reminders-rounds", type=int, default=9, help="timed sweeps (send: at most 3)")
+    group.add_argument("--reminders-db", choices=("sqlite", "postgresql", "both"), default="both")
+    group.add_argument(
+        "--sweep-meetings", type=int, default=50000, help="meetings of the history (doubled later)"
     )
-    parser.add_argument("--messages", type=int, default=2000)
-    args = parser.parse_args(argv)
-    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    print(
-        f"Machine: {os.cpu_count()} CPU, Python {sys.version.split()[0]}; "
-        f"instant {INSTANT:%Y-%m-%d %H:%M} UTC"
+    group.add_argument(
+        "--send-messages", type=int, default=2000, help="reminders sent to the local SMTP server"
     )
+
+
+def run(args: argparse.Namespace) -> list[Figure]:
+    """Sweep and send figures for each chosen database."""
+    kinds = ("sqlite", "postgresql") if args.reminders_db == "both" else (args.reminders_db,)
+    figures: list[Figure] = []
     for kind in kinds:
-        s = bench_sweep(kind, args.meetings)
+        s = bench_sweep(kind, args.sweep_meetings, args.reminders_rounds)
         h = s["history"]
-        print(f"[{kind}] history generated in {s['generated_s']:.1f} s")
-        print(
-            f"[{kind}] sweep at an instant, {args.meetings} meetings: {s['sweep_ms']:.1f} ms median "
-            f"(best {s['sweep_best_ms']:.1f}), {s['due']} emails due"
-        )
-        print(
-            f"[{kind}] sweep after doubling ({h['meetings']} meetings, {h['invitations']} invitations, "
-            f"{h['outbox']} outbox rows): {s['sweep_doubled_ms']:.1f} ms median "
-            f"(best {s['sweep_doubled_best_ms']:.1f}), {s['due_doubled']} emails due"
-        )
-        m = bench_send(kind, args.messages)
-        print(
-            f"[{kind}] sending {m['messages']} messages "
-            f"({m['connections']} connections x {m['per_connection']}): "
-            f"{m['sender_per_s']:.0f}/s; aiosmtplib alone {m['aiosmtplib_alone_per_s']:.0f}/s; "
-            f"ratio {m['ratio']:.2f}"
-        )
+        growth = s["sweep_doubled_ms"] / s["sweep_ms"] if s["sweep_ms"] else 0.0
+        figures += [
+            Figure(
+                f"reminders.{kind}.sweep",
+                s["sweep_ms"],
+                "ms",
+                target="< 50 ms",
+                note=f"median, {args.sweep_meetings} meetings over ten years, {s['due']} emails due",
+            ),
+            Figure(
+                f"reminders.{kind}.sweep_doubled",
+                s["sweep_doubled_ms"],
+                "ms",
+                baseline=round(s["sweep_ms"], 2),
+                target="flat",
+                note=f"{h['meetings']} meetings, {h['invitations']} invitations, {h['outbox']} outbox rows; "
+                f"×{growth:.2f} for twice the history",
+            ),
+        ]
+        m = bench_send(kind, args.send_messages, rounds=min(3, args.reminders_rounds))
+        ratio = m["ratio"]
+        verdict = "met" if ratio >= 0.7 else f"missed by {0.7 - ratio:.2f}"
+        figures += [
+            Figure(
+                f"reminders.{kind}.send",
+                m["sender_per_s"],
+                "msg/s",
+                note=f"{m['messages']} reminders claimed, rendered, built, sent and recorded",
+            ),
+            Figure(
+                f"reminders.{kind}.aiosmtplib_alone",
+                m["aiosmtplib_alone_per_s"],
+                "msg/s",
+                note=f"same bytes, {m['connections']} connections × {m['per_connection']} messages",
+            ),
+            Figure(
+                f"reminders.{kind}.send_ratio",
+                ratio,
+                "×",
+                baseline=round(m["aiosmtplib_alone_per_s"], 1),
+                target=">= 0.7",
+                note=verdict,
+            ),
+        ]
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run this benchmark alone and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    add_arguments(parser)
+    print_table(run(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":

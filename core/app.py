@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 import core.models  # noqa: F401 - every core table in Base.metadata
+from core import i18n
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, utcnow
 from core.declarations import Registry
@@ -85,13 +86,15 @@ def core_routes() -> list[BaseRoute]:
     from core.calendar.routes import routes as calendar_routes
     from core.directory.routes import routes as directory_routes
     from core.home import routes as home_routes
+    from core.privacy import routes as privacy
     from core.reminders.routes import routes as reminder_routes
     from core.resources.routes import routes as resource_routes
     from core.spaces.routes import routes as space_routes
 
     return [
         *home_routes,
-        Mount("/compte", routes=account_routes, name="accounts"),
+        *privacy.public_routes,
+        Mount("/compte", routes=[*account_routes, *privacy.account_routes], name="accounts"),
         Mount("/annuaire", routes=directory_routes, name="directory"),
         Mount("/espaces", routes=space_routes, name="spaces"),
         Mount("/agenda", routes=[*calendar_routes, *followup_routes], name="calendar"),
@@ -99,7 +102,7 @@ def core_routes() -> list[BaseRoute]:
         Mount("/ressources", routes=resource_routes, name="resources"),
         Mount("/courriels", routes=reminder_routes, name="reminders"),
         Mount("/api/v1", routes=api_routes, name="api"),
-        Mount("/admin", routes=admin_routes, name="admin"),
+        Mount("/admin", routes=[*admin_routes, *privacy.admin_routes], name="admin"),
     ]
 
 
@@ -123,6 +126,7 @@ def create_app(
     templates = make_environment(
         [d / "templates" for d in plugin_dirs.values() if (d / "templates").is_dir()]
     )
+    i18n.use_plugin_catalogues([d / "translations" for d in plugin_dirs.values()])
     state = AppState(
         settings=settings,
         engine=engine,

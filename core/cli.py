@@ -128,8 +128,14 @@ def db_check(state: CliState) -> None:
 
 
 @cli.command()
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "large"]),
+    default=None,
+    help="add generated data at scale (large: 20,000 organisations, 50,000 meetings…; bench/generate.py)",
+)
 @pass_state
-def demo(state: CliState) -> None:
+def demo(state: CliState, scale: str | None) -> None:
     """Load the demo data (idempotent): the contract's partners, spaces, accounts."""
     from core import demo as demo_data
     from core.plugins import Hooks, make_plugin_manager
@@ -138,6 +144,14 @@ def demo(state: CliState) -> None:
     with transaction(state.session_factory()) as session:
         demo_data.load(session, hooks)
     click.echo("Données de démonstration chargées.")
+    if scale is not None:
+        from bench import generate
+
+        counts = generate.generate(state.engine, generate.SCALES[scale])
+        if counts:
+            click.echo(f"Données à l'échelle « {scale} » : {sum(counts.values())} lignes ajoutées.")
+        else:
+            click.echo("Les données à grande échelle sont déjà présentes : rien n'a été ajouté.")
     click.echo(f"Connexion : {demo_data.ADMIN_EMAIL} / {demo_data.DEMO_PASSWORD}")
 
 
@@ -191,9 +205,10 @@ def create_admin(state: CliState, email: str, name: str, password: str | None) -
 def _add_core_commands(group: click.Group) -> None:
     """Commands that live beside their area (directory import/export, worker, reminders)."""
     from core.directory.cli import commands as directory_commands
+    from core.privacy.cli import commands as privacy_commands
     from core.reminders.cli import commands as reminder_commands
 
-    for command in [*directory_commands, *reminder_commands]:
+    for command in [*directory_commands, *reminder_commands, *privacy_commands]:
         if command.name not in group.commands:
             group.add_command(command)
 

@@ -59,6 +59,14 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     session_max_age: int = 14 * 24 * 3600
+    #: retention period in days per kind of data (``core.privacy``), overriding the declared ones
+    retention_days: dict[str, int] = field(default_factory=dict)
+    #: the data controller named on the privacy page (responsable du traitement)
+    controller_name: str = ""
+    controller_address: str = ""
+    controller_email: str = ""
+    #: the data protection officer's contact (délégué à la protection des données)
+    dpo_contact: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,6 +89,17 @@ class Settings:
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def parse_retention(value: str) -> dict[str, int]:
+    """``"outbox_bodies=90, audit=1095"`` → ``{"outbox_bodies": 90, "audit": 1095}``."""
+    periods: dict[str, int] = {}
+    for part in _split(value):
+        kind, sep, days = part.partition("=")
+        if not sep or not days.strip().isdigit():
+            raise ValueError(f"RESEAU_RETENTION : « {part} » devrait être de la forme type=jours")
+        periods[kind.strip()] = int(days)
+    return periods
 
 
 def _secret_from_file(data_dir: Path) -> str:
@@ -139,4 +158,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         db_max_overflow=int(env.get("RESEAU_DB_MAX_OVERFLOW", "10")),
         login_max_failures=int(env.get("RESEAU_LOGIN_MAX_FAILURES", str(Settings.login_max_failures))),
         login_window_seconds=int(env.get("RESEAU_LOGIN_WINDOW", str(Settings.login_window_seconds))),
+        retention_days=parse_retention(env.get("RESEAU_RETENTION", "")),
+        controller_name=env.get("RESEAU_CONTROLLER_NAME", ""),
+        controller_address=env.get("RESEAU_CONTROLLER_ADDRESS", ""),
+        controller_email=env.get("RESEAU_CONTROLLER_EMAIL", ""),
+        dpo_contact=env.get("RESEAU_DPO_CONTACT", ""),
     )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -27,6 +28,32 @@ NAMING_CONVENTION = {
 
 #: ``info`` marker for columns holding personal data (GDPR export, erasure, retention).
 PERSONAL = {"personal": True}
+#: ``info`` marker for a column whose name suggests personal data but that holds none (the name
+#: of an organisation, the address of a public facility); the schema test accepts it.
+NOT_PERSONAL = {"personal": False}
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the rows of one table are kept, declared on the table itself.
+
+    ``__table_args__ = {"info": {"retention": [Retention(...)]}}``; the daily purge job
+    (``core.privacy``) walks every table and applies each declaration:
+
+    - ``kind``: the name in the settings (``RESEAU_RETENTION=kind=days,…``) and on the privacy
+      page, ``<plugin>.<x>`` for a plugin (``club_economie.declined_applications``);
+    - ``date_column``: rows whose value is older than ``days`` days (``NULL`` never is);
+    - ``where``: only rows whose columns have these values (a list: any of them);
+    - ``action``: ``"delete"`` the rows, or ``"anonymise"`` them (blank their personal columns,
+      keep the row for the figures).
+    """
+
+    kind: str
+    label: str
+    date_column: str
+    days: int
+    action: Literal["delete", "anonymise"] = "anonymise"
+    where: dict[str, Any] = field(default_factory=dict)
 
 
 class Base(DeclarativeBase):

@@ -16,12 +16,6 @@ def home(ctx: RequestContext) -> Response:
 
 
 @page
-def privacy(ctx: RequestContext) -> Response:
-    """What personal data the hub holds, why, for how long, and how to exercise one's rights."""
-    return ctx.render("privacy.html")
-
-
-@page
 def accessibility(ctx: RequestContext) -> Response:
     """The accessibility statement (déclaration d'accessibilité, RGAA)."""
     return ctx.render("accessibility.html")
@@ -29,6 +23,5 @@ def accessibility(ctx: RequestContext) -> Response:
 
 routes = [
     Route("/", home, name="home"),
-    Route("/donnees-personnelles", privacy, name="privacy"),
     Route("/accessibilite", accessibility, name="accessibility"),
 ]

@@ -174,16 +174,21 @@ class Hooks:
         return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
     def plugin_info(self) -> list[PluginInfo]:
-        """Name, label and description of each enabled plugin, from its package metadata."""
+        """Name, label and description of each enabled plugin, from its package metadata.
+
+        ``LABEL`` and ``DESCRIPTION`` (else the docstring's first line) of the package; give them
+        with ``lazy_gettext`` so they read in the visitor's language (this runs per request).
+        """
         infos = []
         for name in self.plugin_names():
             package = plugin_package(self.pm.get_plugin(name))
             doc = ((package.__doc__ if package else None) or "").strip()
+            description = str(getattr(package, "DESCRIPTION", "")) or (doc.splitlines()[0] if doc else "")
             infos.append(
                 PluginInfo(
                     name=name,
                     label=str(getattr(package, "LABEL", name)),
-                    description=doc.splitlines()[0] if doc else "",
+                    description=description,
                     builtin=name in BUILTIN_PLUGINS,
                 )
             )

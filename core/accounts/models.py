@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import PERSONAL, Base, UTCDateTime, utcnow
+from core.db import PERSONAL, Base, Retention, UTCDateTime, utcnow
 from core.directory.models import Contact
 
 
@@ -41,6 +41,11 @@ class LoginAttempt(Base):
     """A failed sign-in, kept in the database so throttling holds across worker processes."""
 
     __tablename__ = "login_attempts"
+    __table_args__ = (
+        {"info": {"retention": [
+            Retention("login_attempts", "Tentatives de connexion échouées", "at", days=30, action="delete")
+        ]}},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "email:<address>" or "ip:<address>"

@@ -75,11 +75,13 @@ def new_calendar(
     cal.add("calscale", "GREGORIAN")
     if method:
         cal.add("method", method)
+    # X- properties are not typed by icalendar: vText escapes a newline typed into a space's
+    # name or description (unescaped, it broke the feed, or could add properties to it)
     if name:
-        cal.add("x-wr-calname", name)
+        cal.add("x-wr-calname", vText(name))
         cal.add("x-wr-timezone", TZID)
     if description:
-        cal.add("x-wr-caldesc", description)
+        cal.add("x-wr-caldesc", vText(description))
     if refresh is not None:
         cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", vDuration(refresh))

@@ -172,9 +172,10 @@ class Minutes(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), unique=True)
-    body: Mapped[str] = mapped_column(Text, default="")
+    #: minutes name the people present and what they said: erasure replaces a person's name
+    body: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     #: ``body`` rendered and sanitised (nh3): safe to show as is
-    body_html: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

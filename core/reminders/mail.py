@@ -13,10 +13,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import SMTP, compat32
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from typing import Any
 
@@ -40,6 +43,9 @@ class _CachedRegistry(HeaderRegistry):
 
 #: RFC 5322 with CRLF and the cached registry; what messages are built and serialised with
 POLICY = SMTP.clone(header_factory=_CachedRegistry())
+#: the legacy API's policy with CRLF and no folding of its own (URLs stay on one line; encoded
+#: words are folded by :func:`_header`)
+_FAST_POLICY = compat32.clone(linesep="\r\n", max_line_length=None)
 _overlays: dict[int, tuple[Environment, Environment]] = {}
 
 
@@ -157,3 +163,64 @@ def build_message(
 def as_bytes(msg: EmailMessage) -> bytes:
     """The message as sent on the wire (CRLF line endings)."""
     return msg.as_bytes(policy=POLICY)
+
+
+def _header(value: str) -> str:
+    """An unstructured header value (one line already): as is when ASCII, otherwise RFC 2047
+    encoded words of at most 75 characters, folded with CRLF."""
+    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n", maxlinelen=76)
+
+
+def build_bytes(
+    settings: Settings,
+    *,
+    to_email: str,
+    to_name: str,
+    rendered: Rendered,
+    message_id: str,
+    language: str,
+    date: datetime,
+    attachments: Sequence[Attachment] = (),
+    unsubscribe_url: str = "",
+) -> bytes:
+    """The bytes of :func:`build_message`'s message, as sent.
+
+    Messages without attachments (reminders: most of the mail) are built with the legacy
+    :mod:`email.mime` classes, which need about a third of the time of the header registry;
+    the headers are the same, from the same cleaned single-line values and validated
+    addresses. Messages with attachments go through :func:`build_message`.
+    """
+    if attachments:
+        return as_bytes(
+            build_message(
+                settings,
+                to_email=to_email,
+                to_name=to_name,
+                rendered=rendered,
+                message_id=message_id,
+                language=language,
+                date=date,
+                attachments=attachments,
+                unsubscribe_url=unsubscribe_url,
+            )
+        )
+    sender = sender_address(settings)
+    recipient = address(to_email, to_name)  # ValueError for anything but one plain address
+    text = MIMEText(rendered.text, "plain", "utf-8")
+    msg: Message = (
+        MIMEMultipart("alternative", _subparts=[text, MIMEText(rendered.html, "html", "utf-8")])
+        if rendered.html
+        else text
+    )
+    msg["Subject"] = _header(one_line(rendered.subject))
+    msg["From"] = formataddr((sender.display_name, sender.addr_spec), charset="utf-8")
+    msg["To"] = formataddr((recipient.display_name, recipient.addr_spec), charset="utf-8")
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = one_line(message_id)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    if unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{one_line(unsubscribe_url, 900)}/un-clic>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Content-Language"] = one_line(language, 35)
+    return msg.as_bytes(policy=_FAST_POLICY)

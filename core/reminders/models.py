@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.calendar.models import Invitation, Meeting
-from core.db import PERSONAL, Base, UTCDateTime, utcnow
+from core.db import PERSONAL, Base, Retention, UTCDateTime, utcnow
 
 # outbox.status
 PENDING = "pending"
@@ -53,6 +53,19 @@ class OutboxMessage(Base):
         # expired leases go back to pending
         Index("ix_outbox_status_lease", "status", "lease_expires_at"),
         Index("ix_outbox_recipient_user_status", "recipient_user_id", "status"),
+        {
+            "info": {
+                "retention": [
+                    Retention(
+                        "outbox_bodies",
+                        "Contenu et destinataires des courriels envoyés",
+                        "created_at",
+                        days=180,
+                        where={"status": [SENT, FAILED, CANCELLED, EXPIRED, DIGESTED]},
+                    )
+                ]
+            }
+        },
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,8 +87,8 @@ class OutboxMessage(Base):
     template: Mapped[str] = mapped_column(String(200))
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info=PERSONAL)
     #: ``[{"filename", "mime_type", "params", "alternative", "content_b64"}]``
-    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    subject: Mapped[str] = mapped_column(String(500), default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, info=PERSONAL)
+    subject: Mapped[str] = mapped_column(String(500), default="", info=PERSONAL)
     body_text: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     body_html: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
@@ -87,7 +100,8 @@ class OutboxMessage(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: the SMTP server's answer may quote the address
+    last_error: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     lease_owner: Mapped[str | None] = mapped_column(String(120))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -15,7 +15,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from core.db import transaction
 from core.reminders.sender import SendReport, send_due
 from core.reminders.sweep import SweepReport, sweep
 
@@ -74,7 +75,7 @@ def acquire_sqlite_lock(settings: Settings) -> IO[str] | None:
 
 @dataclass
 class Jobs:
-    """The two jobs of one process, and the tasks running them (awaited on shutdown)."""
+    """The jobs of one process (sweep, send, daily purge) and the tasks running them."""
 
     state: AppState
     scheduler: AsyncIOScheduler
@@ -91,6 +92,10 @@ class Jobs:
         """The sender, on the event loop (network I/O; database work in threads)."""
         report: SendReport | None = await self._tracked(send_due(self.state))
         return report
+
+    async def purge_job(self) -> Any:
+        """The daily retention purge (``core.privacy``), in a thread."""
+        return await self._tracked(asyncio.to_thread(purge_expired, self.state))
 
     async def _tracked(self, coro: Any) -> Any:
         task = asyncio.ensure_future(coro)
@@ -127,7 +132,22 @@ def make_scheduler(state: AppState) -> Jobs:
         name="outbox send",
         next_run_time=now,
     )
+    scheduler.add_job(
+        jobs.purge_job,
+        IntervalTrigger(days=1, timezone=UTC),
+        id="privacy-purge",
+        name="personal data retention purge",
+        next_run_time=now + timedelta(minutes=5),
+    )
     return jobs
+
+
+def purge_expired(state: AppState) -> Any:
+    """One retention purge at the app's current instant, in its own transaction."""
+    from core.privacy.services import purge
+
+    with transaction(state.session_factory) as db:
+        return purge(db, state.settings, state.now())
 
 
 @asynccontextmanager

@@ -24,15 +24,15 @@ import random
 import socket
 import ssl
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import aiosmtplib
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.db import transaction
@@ -303,7 +303,7 @@ def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared
             )
             try:
                 item.rendered, item.items, unsubscribe = render_row(state, row, db)
-                message = mail.build_message(
+                item.data = mail.build_bytes(
                     settings,
                     to_email=row.recipient_email,
                     to_name=row.recipient_name,
@@ -314,7 +314,6 @@ def prepare(state: AppState, ids: Sequence[int], now: datetime) -> list[Prepared
                     attachments=decode_attachments(row.attachments or []),
                     unsubscribe_url=unsubscribe,
                 )
-                item.data = mail.as_bytes(message)
             except Exception as exc:  # a broken template or address: permanent, shown to admins
                 log.exception("cannot build outbox message %s", row.id)
                 item.error = f"{type(exc).__name__}: {exc}"
@@ -354,8 +353,12 @@ def classify(exc: BaseException) -> Kind:
     return "temporary"
 
 
-async def deliver_smtp(config: SmtpConfig, batch: Sequence[Prepared]) -> list[Outcome]:
-    """Send a small batch over one connection; a connection failure defers the whole rest."""
+async def deliver_smtp(
+    config: SmtpConfig, batch: Sequence[Prepared], on_outcome: Callable[[Outcome], None] | None = None
+) -> list[Outcome]:
+    """Send a small batch over one connection; a connection failure defers the whole rest.
+
+    ``on_outcome`` hears of each message as soon as the server answered for it."""
     smtp = aiosmtplib.SMTP(
         hostname=config.hostname,
         port=config.port,
@@ -373,26 +376,34 @@ async def deliver_smtp(config: SmtpConfig, batch: Sequence[Prepared]) -> list[Ou
             await smtp.connect()
     except Exception as exc:  # refused, timed out, no STARTTLS, bad certificate, bad login…
         error = f"connexion impossible : {_describe(exc)}"
-        return [Outcome(p.id, "temporary", error) for p in batch]
+        failed = [Outcome(p.id, "temporary", error) for p in batch]
+        if on_outcome is not None:
+            for outcome in failed:
+                on_outcome(outcome)
+        return failed
     outcomes: list[Outcome] = []
+
+    def note(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
     try:
         for index, item in enumerate(batch):
             try:
                 async with asyncio.timeout(config.timeout):
                     await smtp.sendmail(item.envelope_from, [item.to], item.data)
             except Exception as exc:
-                outcomes.append(Outcome(item.id, classify(exc), _describe(exc)))
+                note(Outcome(item.id, classify(exc), _describe(exc)))
                 answered = isinstance(
                     exc, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPRecipientsRefused | ValueError
                 )
                 if not (answered and smtp.is_connected):  # the connection is gone: defer the rest
-                    rest = batch[index + 1 :]
-                    outcomes += [
-                        Outcome(p.id, "temporary", f"connexion interrompue : {_describe(exc)}") for p in rest
-                    ]
+                    for p in batch[index + 1 :]:
+                        note(Outcome(p.id, "temporary", f"connexion interrompue : {_describe(exc)}"))
                     break
             else:
-                outcomes.append(Outcome(item.id, "sent"))
+                note(Outcome(item.id, "sent"))
     finally:
         try:
             if smtp.is_connected:
@@ -444,6 +455,26 @@ class SendReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+def _outcome_values(item: Prepared, outcome: Outcome, now: datetime, rng: random.Random) -> dict[str, object]:
+    """The columns one outcome sets (rows of the same shape go in one executemany)."""
+    values: dict[str, object] = {"b_id": outcome.id}
+    if outcome.kind == "sent":
+        values.update(status=SENT, sent_at=now, last_error="")
+    elif outcome.kind == "temporary" and item.attempts < MAX_ATTEMPTS:
+        retry_at = now + backoff(item.attempts, rng)
+        values.update(status=PENDING, next_attempt_at=retry_at, last_error=outcome.error)
+    else:
+        values.update(status=FAILED, last_error=outcome.error)
+    if item.rendered is not None:
+        values.update(
+            subject=item.rendered.subject,
+            body_text=item.rendered.text,
+            body_html=item.rendered.html,
+            message_id=item.message_id,
+        )
+    return values
+
+
 def record(
     state: AppState,
     owner: str,
@@ -452,62 +483,104 @@ def record(
     now: datetime,
     rng: random.Random,
 ) -> SendReport:
-    """Store the outcomes of rows this sender still holds (compare-and-set on the lease)."""
+    """Store the outcomes of rows this sender still holds, in one transaction.
+
+    The rows still leased to ``owner`` are selected (and locked on PostgreSQL) first; only they
+    are updated, by one ``executemany`` per shape of row: a row whose lease was taken over by
+    another sender is counted as ``lost`` and left alone.
+    """
     report = SendReport()
+    if not outcomes:
+        return report
+    ids = [o.id for o in outcomes]
     with transaction(state.session_factory) as db:
+        held_stmt = select(OutboxMessage.id).where(
+            OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING, OutboxMessage.lease_owner == owner
+        )
+        if db.get_bind().dialect.name == "postgresql":
+            held_stmt = held_stmt.with_for_update()
+        held = set(db.scalars(held_stmt))
+        shapes: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        folded: list[tuple[int, mail.Rendered]] = []
         for outcome in outcomes:
-            item = prepared[outcome.id]
-            values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
-            if item.rendered is not None:
-                values.update(
-                    subject=item.rendered.subject,
-                    body_text=item.rendered.text,
-                    body_html=item.rendered.html,
-                    message_id=item.message_id,
-                )
-            if outcome.kind == "sent":
-                values.update(status=SENT, sent_at=now, last_error="")
-            elif outcome.kind == "temporary" and item.attempts < MAX_ATTEMPTS:
-                values.update(
-                    status=PENDING,
-                    next_attempt_at=now + backoff(item.attempts, rng),
-                    last_error=outcome.error,
-                )
-            else:
-                values.update(status=FAILED, last_error=outcome.error)
-            result = db.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == outcome.id,
-                    OutboxMessage.status == SENDING,
-                    OutboxMessage.lease_owner == owner,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if not result.rowcount:  # type: ignore[attr-defined]
+            if outcome.id not in held:
                 report.lost += 1
                 log.warning(
                     "outbox %s: lease lost before its outcome (%s) was recorded", outcome.id, outcome.kind
                 )
                 continue
+            item = prepared[outcome.id]
+            values = _outcome_values(item, outcome, now, rng)
+            shapes.setdefault(tuple(values), []).append(values)
             status = values["status"]
             report.sent += status == SENT
             report.retried += status == PENDING
             report.failed += status == FAILED
-            for item_id, rendered in item.items if status == SENT else []:
-                db.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == item_id)
-                    .values(
-                        subject=rendered.subject,
-                        body_text=rendered.text,
-                        body_html=rendered.html,
-                        sent_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
+            if status == SENT:
+                folded += item.items
+        table: Table = OutboxMessage.__table__  # type: ignore[assignment]
+        for keys, rows in shapes.items():
+            columns: dict[str, Any] = {key: bindparam(key) for key in keys if key != "b_id"}
+            db.execute(
+                table.update()
+                .where(table.c.id == bindparam("b_id"))
+                .values(lease_owner=None, lease_expires_at=None, updated_at=now, **columns),
+                rows,
+            )
+        for item_id, rendered in folded:  # the reminders a sent digest carried
+            db.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == item_id)
+                .values(
+                    subject=rendered.subject, body_text=rendered.text, body_html=rendered.html, sent_at=now
                 )
+                .execution_options(synchronize_session=False)
+            )
     return report
+
+
+class Recorder:
+    """Records outcomes as they come, off the event loop: each accepted message is marked sent
+    by the next flush (a few milliseconds later), not at the end of its batch, so a crash
+    leaves at most the messages of one flush to be sent again after the lease expires. The
+    flushes run one at a time; what arrives meanwhile goes into the next one."""
+
+    def __init__(self, state: AppState, owner: str, now: datetime, rng: random.Random) -> None:
+        self.state, self.owner, self.now, self.rng = state, owner, now, rng
+        self.prepared: dict[int, Prepared] = {}
+        self.report = SendReport()
+        self._waiting: list[Outcome] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        """Queue one outcome (its :class:`Prepared` must be in ``prepared``)."""
+        self._waiting.append(outcome)
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._waiting = self._waiting, []
+            if batch:
+                partial = await asyncio.to_thread(
+                    record, self.state, self.owner, self.prepared, batch, self.now, self.rng
+                )
+                self.report.add(partial)
+            if self._closed and not self._waiting:
+                return
+
+    async def close(self) -> SendReport:
+        """Flush what is left and return everything recorded."""
+        self._closed = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        return self.report
 
 
 # ------------------------------------------------------------------------------ the run
@@ -519,17 +592,21 @@ def new_owner() -> str:
 
 
 async def _send_batch(
-    state: AppState, config: SmtpConfig | None, owner: str, ids: list[int], now: datetime, rng: random.Random
-) -> SendReport:
-    """Prepare (in a thread), deliver over one connection (or to files), record (in a thread)."""
-    prepared = {p.id: p for p in await asyncio.to_thread(prepare, state, ids, now)}
-    outcomes = [Outcome(p.id, "permanent", p.error) for p in prepared.values() if p.error]
-    ready = [p for p in prepared.values() if not p.error]
+    state: AppState, config: SmtpConfig | None, recorder: Recorder, ids: list[int], now: datetime
+) -> None:
+    """Prepare (in a thread), deliver over one connection (or to files); each outcome goes to
+    the recorder as soon as it is known."""
+    prepared = await asyncio.to_thread(prepare, state, ids, now)
+    recorder.prepared.update((p.id, p) for p in prepared)
+    for p in prepared:
+        if p.error:
+            recorder.add(Outcome(p.id, "permanent", p.error))
+    ready = [p for p in prepared if not p.error]
     if ready and config is None:
-        outcomes += await asyncio.to_thread(deliver_files, state.settings, ready, now)
+        for outcome in await asyncio.to_thread(deliver_files, state.settings, ready, now):
+            recorder.add(outcome)
     elif ready and config is not None:
-        outcomes += await deliver_smtp(config, ready)
-    return await asyncio.to_thread(record, state, owner, prepared, outcomes, now, rng)
+        await deliver_smtp(config, ready, recorder.add)
 
 
 async def send_due(
@@ -553,19 +630,25 @@ async def send_due(
     size = config.per_connection if config is not None else 50
     gate = asyncio.Semaphore(config.connections if config is not None else 1)
 
-    async def one(batch: list[int]) -> SendReport:
-        async with gate:
-            return await _send_batch(state, config, owner, batch, now, rng)
+    recorder = Recorder(state, owner, now, rng)
 
-    report = SendReport()
-    for _ in range(max_rounds):
-        ids, expired = await asyncio.to_thread(claim, state, now, owner, limit)
-        report.expired += expired
-        if not ids:
-            break
-        report.claimed += len(ids)
-        for partial in await asyncio.gather(*(one(ids[i : i + size]) for i in range(0, len(ids), size))):
-            report.add(partial)
-        if len(ids) < limit:
-            break
+    async def one(batch: list[int]) -> None:
+        async with gate:
+            await _send_batch(state, config, recorder, batch, now)
+
+    claimed = expired_total = 0
+    try:
+        for _ in range(max_rounds):
+            ids, expired = await asyncio.to_thread(claim, state, now, owner, limit)
+            expired_total += expired
+            if not ids:
+                break
+            claimed += len(ids)
+            await asyncio.gather(*(one(ids[i : i + size]) for i in range(0, len(ids), size)))
+            if len(ids) < limit:
+                break
+    finally:
+        report = await recorder.close()
+    report.claimed += claimed
+    report.expired += expired_total
     return report

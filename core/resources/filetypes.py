@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import filetype
 from charset_normalizer import from_bytes
 
+from core.i18n import N_
 from core.i18n import gettext as _
 
 
@@ -26,7 +27,7 @@ class FileKind:
 
     mime: str
     extensions: tuple[str, ...]
-    label: str
+    label: str  # French, marked with N_ when not a brand name; shown through gettext
 
 
 PDF = FileKind("application/pdf", ("pdf",), "PDF")
@@ -39,11 +40,11 @@ XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.she
 PPTX = FileKind(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation", ("pptx",), "PowerPoint"
 )
-ODT = FileKind("application/vnd.oasis.opendocument.text", ("odt",), "OpenDocument texte")
-ODS = FileKind("application/vnd.oasis.opendocument.spreadsheet", ("ods",), "OpenDocument tableur")
-ODP = FileKind("application/vnd.oasis.opendocument.presentation", ("odp",), "OpenDocument présentation")
+ODT = FileKind("application/vnd.oasis.opendocument.text", ("odt",), N_("OpenDocument texte"))
+ODS = FileKind("application/vnd.oasis.opendocument.spreadsheet", ("ods",), N_("OpenDocument tableur"))
+ODP = FileKind("application/vnd.oasis.opendocument.presentation", ("odp",), N_("OpenDocument présentation"))
 CSV = FileKind("text/csv", ("csv",), "CSV")
-TEXT = FileKind("text/plain", ("txt",), "texte")
+TEXT = FileKind("text/plain", ("txt",), N_("texte"))
 
 ALLOWED: tuple[FileKind, ...] = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, ODT, ODS, ODP, CSV, TEXT)
 _BY_MIME = {kind.mime: kind for kind in ALLOWED}
@@ -61,8 +62,8 @@ class FileTypeRefused(ValueError):
 
 
 def accepted_labels() -> str:
-    """``PDF, PNG, …`` for help texts."""
-    return ", ".join(dict.fromkeys(kind.label for kind in ALLOWED))
+    """``PDF, PNG, …`` for help texts (in the current language)."""
+    return ", ".join(dict.fromkeys(_(kind.label) for kind in ALLOWED))
 
 
 def accepted_extensions() -> tuple[str, ...]:
@@ -116,7 +117,7 @@ def detect(data: bytes, filename: str) -> FileKind:
             _(
                 "Le contenu du fichier (%(label)s) ne correspond pas à son nom : renommez-le avec "
                 "l'extension .%(ext)s ou choisissez le bon fichier.",
-                label=kind.label,
+                label=_(kind.label),
                 ext=kind.extensions[0],
             )
         )

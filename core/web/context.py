@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from core import i18n
 from core.db import writer_bind
+from core.i18n import N_
 
 if TYPE_CHECKING:
     from core.accounts.models import User
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD = "csrf_token"
-_UNREADABLE_FORM = (
+_UNREADABLE_FORM = N_(
     "Le formulaire envoyé est illisible ou comporte trop de champs. Rechargez la page et réessayez."
 )
 
@@ -99,6 +100,12 @@ class RequestContext:
         if query:
             path += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")}, doseq=True)
         return path
+
+    @property
+    def here(self) -> str:
+        """This page's path and query without ``?lang=`` (where the language switch comes back)."""
+        query = [(k, v) for k, v in self.request.query_params.multi_items() if k != LANGUAGE_PARAMETER]
+        return self.request.url.path + ("?" + urlencode(query) if query else "")
 
     def absolute_url(self, name: str, /, **params: Any) -> str:
         """An absolute URL built from ``RESEAU_BASE_URL`` (never from the Host header)."""
@@ -240,22 +247,34 @@ def _run_view(view: View, request: Request, state: AppState, form: FormData | No
     return response
 
 
-def choose_language(request: Request, user: User | None, default: str) -> str:
-    """The user's saved language, else the visitor's choice kept in the session, else French.
+LANGUAGE_PARAMETER = "lang"
 
-    The browser's Accept-Language is deliberately not followed: the hub is French first, and
-    English is offered as an explicit choice.
+
+def choose_language(request: Request, user: User | None, default: str) -> str:
+    """``?lang=`` for this page, else the user's saved language, else the visitor's choice kept
+    in the session (the header's switch), else the site's default (French).
+
+    ``?lang=en`` changes nothing stored (a GET has no side effect): it serves links such as "this
+    page in English" and checks; the switch and the account page are how one keeps a language.
+    The browser's Accept-Language is deliberately not followed: the hub is French first (many
+    French officials browse with an English-language browser), and English is an explicit choice.
     """
+    asked = request.query_params.get(LANGUAGE_PARAMETER)
+    if asked in i18n.LANGUAGES:
+        return str(asked)
     if user is not None and user.language in i18n.LANGUAGES:
         return user.language
-    chosen = request.session.get("lang")
+    chosen = request.session.get("lang") if "session" in request.scope else None
     if chosen in i18n.LANGUAGES:
         return str(chosen)
-    return default
+    return default if default in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    """Redirect to the login page, coming back here afterwards."""
+    """Redirect to the login page, coming back here afterwards (in the same ``?lang=``)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    url = str(request.app.url_path_for("accounts:login")) + "?" + urlencode({"next": target})
+    query = {"next": target}
+    if request.query_params.get(LANGUAGE_PARAMETER) in i18n.LANGUAGES:
+        query[LANGUAGE_PARAMETER] = request.query_params[LANGUAGE_PARAMETER]
+    url = str(request.app.url_path_for("accounts:login")) + "?" + urlencode(query)
     return RedirectResponse(url, status_code=303)

@@ -16,41 +16,51 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.types import Scope
 
 from core import i18n
-from core.web.context import login_redirect
+from core.i18n import N_
+from core.web.context import choose_language, login_redirect
 from core.web.middleware import security_headers
 
 logger = logging.getLogger(__name__)
 
 _TITLES = {
-    400: "Requête incorrecte",
-    403: "Accès refusé",
-    404: "Page introuvable",
-    405: "Méthode non autorisée",
-    409: "Conflit",
-    410: "Lien expiré",
-    413: "Envoi trop volumineux",
-    422: "Données invalides",
-    429: "Trop de tentatives",
-    500: "Erreur du serveur",
+    400: N_("Requête incorrecte"),
+    403: N_("Accès refusé"),
+    404: N_("Page introuvable"),
+    405: N_("Méthode non autorisée"),
+    409: N_("Conflit"),
+    410: N_("Lien expiré"),
+    413: N_("Envoi trop volumineux"),
+    422: N_("Données invalides"),
+    429: N_("Trop de tentatives"),
+    500: N_("Erreur du serveur"),
 }
 
 _MESSAGES = {
-    400: "La requête envoyée est incorrecte. Revenez à la page précédente et vérifiez ce que vous avez "
-    "saisi.",
-    403: "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, contactez l'équipe "
-    "qui anime le réseau.",
-    404: "Cette page n'existe pas ou plus. Vérifiez l'adresse, ou revenez à l'accueil.",
-    405: "Cette adresse ne peut pas être utilisée de cette façon. Revenez à la page précédente.",
-    413: "Le fichier ou le formulaire envoyé dépasse la taille autorisée.",
-    429: "Trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer.",
-    500: "Une erreur inattendue est survenue de notre côté. Réessayez dans un instant ; si le problème "
-    "continue, prévenez l'équipe qui anime le réseau.",
+    400: N_(
+        "La requête envoyée est incorrecte. Revenez à la page précédente et vérifiez ce que vous "
+        "avez saisi."
+    ),
+    403: N_(
+        "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, contactez "
+        "l'équipe qui anime le réseau."
+    ),
+    404: N_("Cette page n'existe pas ou plus. Vérifiez l'adresse, ou revenez à l'accueil."),
+    405: N_("Cette adresse ne peut pas être utilisée de cette façon. Revenez à la page précédente."),
+    413: N_("Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
+    429: N_("Trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer."),
+    500: N_(
+        "Une erreur inattendue est survenue de notre côté. Réessayez dans un instant ; si le "
+        "problème continue, prévenez l'équipe qui anime le réseau."
+    ),
 }
 
-_CSRF_MESSAGE = (
+_CSRF_MESSAGE = N_(
     "Le formulaire a expiré ou n'a pas été envoyé depuis Réseau. Revenez à la page précédente, "
     "rechargez-la et envoyez-la de nouveau."
 )
+
+_FALLBACK_TITLE = N_("Erreur")
+_FALLBACK_MESSAGE = N_("Une erreur est survenue.")
 
 #: statuses whose ``detail`` comes from Starlette (English), never from our views
 _LIBRARY_DETAIL_STATUSES = frozenset({405, 413})
@@ -69,7 +79,22 @@ def _message(status: int, detail: str) -> str:
         return i18n.gettext(_CSRF_MESSAGE)
     if detail and detail != _phrase(status) and status not in _LIBRARY_DETAIL_STATUSES:
         return detail
-    return i18n.gettext(_MESSAGES.get(status, "Une erreur est survenue."))
+    return i18n.gettext(_MESSAGES.get(status, _FALLBACK_MESSAGE))
+
+
+def _request_language(request: Request) -> str:
+    """The language of the page that failed: the view's, else ``?lang=``/the session's choice.
+
+    Exception handlers run outside the view's thread, where the language was set, so it is
+    looked up again here (no database: an account's saved language reaches the session at
+    sign-in and with the language switch).
+    """
+    ctx = getattr(request.state, "ctx", None)
+    if ctx is not None:
+        return str(ctx.language)
+    state = getattr(request.app.state, "reseau", None) if "app" in request.scope else None
+    default = state.settings.default_language if state is not None else i18n.DEFAULT_LANGUAGE
+    return choose_language(request, None, default)
 
 
 def render_error(
@@ -79,7 +104,7 @@ def render_error(
 
     The view's session is gone (rolled back) when this runs, so the page shows no user.
     """
-    title = i18n.gettext(_TITLES.get(status, "Erreur"))
+    title = i18n.gettext(_TITLES.get(status, _FALLBACK_TITLE))
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message or title}, status_code=status, headers=headers)
     state = request.app.state.reseau
@@ -94,6 +119,11 @@ def render_error(
 def http_error(request: Request, exc: Exception) -> Response:
     """Render an ``HTTPException`` as a French page (or JSON under ``/api/``)."""
     assert isinstance(exc, HTTPException)
+    with i18n.language(_request_language(request)):
+        return _http_error(request, exc)
+
+
+def _http_error(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     headers = dict(exc.headers or {})
     if status in (204, 304):
@@ -113,7 +143,8 @@ def server_error(request: Request, exc: Exception) -> Response:
     state = request.app.state.reseau
     headers = {**security_headers(state.settings.secure_cookies), "Cache-Control": "no-store"}
     try:
-        return render_error(request, 500, i18n.gettext(_MESSAGES[500]), headers)
+        with i18n.language(_request_language(request)):
+            return render_error(request, 500, i18n.gettext(_MESSAGES[500]), headers)
     except Exception:  # the page itself failed: still no traceback to the visitor
         logger.exception("the 500 page could not be rendered")
         return PlainTextResponse("Erreur du serveur.", status_code=500, headers=headers)
@@ -121,7 +152,9 @@ def server_error(request: Request, exc: Exception) -> Response:
 
 def error_page(scope: Scope, status: int, message: str) -> Response:
     """An error page for the pure-ASGI middleware (``scope["app"]`` is set by Starlette)."""
-    return render_error(Request(scope), status, i18n.gettext(message))
+    request = Request(scope)
+    with i18n.language(_request_language(request)):
+        return render_error(request, status, i18n.gettext(message))
 
 
 def login_required(request: Request, exc: Exception) -> Response:

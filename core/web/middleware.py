@@ -18,6 +18,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware as _Starlette
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.i18n import N_
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: ``error_page(scope, status, message)`` builds the response for a refusal
@@ -65,7 +67,7 @@ class OriginCheckMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.refuses(scope):
-            message = "Requête refusée : elle ne vient pas d'une page de Réseau."
+            message = N_("Requête refusée : elle ne vient pas d'une page de Réseau.")
             await self.error_page(scope, 403, message)(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -123,12 +125,12 @@ class TrustedHostMiddleware(_StarletteTrustedHost):
         def replace(start: Message) -> Response | None:
             if scope.get(self._PASSED):
                 return None
-            return self.error_page(scope, 400, "Adresse de site inconnue : la requête a été refusée.")
+            return self.error_page(scope, 400, N_("Adresse de site inconnue : la requête a été refusée."))
 
         await super().__call__(scope, receive, _replacing_send(scope, receive, send, replace))
 
 
-_TOO_LARGE = "Le fichier ou le formulaire envoyé dépasse la taille autorisée."
+_TOO_LARGE = N_("Le fichier ou le formulaire envoyé dépasse la taille autorisée.")
 
 
 class RequestBodyLimitMiddleware(_StarletteBodyLimit):

@@ -10,7 +10,7 @@ invented for the demonstration.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -305,7 +305,9 @@ def _ensure_services(session: Session, space_id: int, system: svc.Access) -> dic
             "publics": list(spec.publics),
             "accessibility": list(spec.access),
         }
-        existing[spec.name] = svc.save_service(session, system, None, settings, values)
+        # listed since its first reported period, so the demo owes every period after it
+        listed = datetime.combine(periods.parse_period(spec.figures[0][0]).start, time(9), PARIS)
+        existing[spec.name] = svc.save_service(session, system, None, settings, values, now=listed)
     for spec in SERVICES:
         service = existing.get(spec.name)
         if service is None:

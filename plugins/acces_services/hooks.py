@@ -23,6 +23,7 @@ from plugins.acces_services.vocab import (
 
 if TYPE_CHECKING:
     from core.directory.models import Organisation
+    from core.reminders.rules import ReminderRule
     from core.spaces.models import Space
     from core.web.context import RequestContext
 
@@ -67,6 +68,13 @@ def reseau_register_permissions() -> list[Permission]:
             (ANIMATOR, MEMBER, PROVIDER),
         ),
     ]
+
+
+@hookimpl
+def reseau_register_reminder_rules() -> list[ReminderRule]:
+    from plugins.acces_services.reminders import reminder_rules
+
+    return reminder_rules()
 
 
 @hookimpl

@@ -20,13 +20,13 @@ from starlette.routing import BaseRoute, NoMatchFound, Route
 from wtforms.fields.choices import SelectChoice
 
 from core.audit import services as audit
+from core.calendar.visibility import can_see as can_see_meeting
 from core.declarations import NavItem, Panel
 from core.directory.models import Organisation
 from core.i18n import format_date
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
-from core.resources.models import MEMBERS as RESOURCE_MEMBERS
-from core.resources.models import PUBLIC as RESOURCE_PUBLIC
+from core.resources.services import visible_resources
 from core.spaces.models import Space
 from core.web.context import RequestContext, page
 from core.web.forms import bind
@@ -247,9 +247,18 @@ def service_detail(ctx: RequestContext) -> Response:
         raise HTTPException(404)
     show_figures = access.view_indicators or access.can_enter_figures(service)
     figures = svc.figures_of_services(ctx.db, [service.id], limit=8) if show_figures else []
+    members = access.view_indicators and service.space_id == access.space_id
+    concerning = svc.proposals_for_service(ctx.db, service.id, public_only=not (members or access.is_admin))
     return ctx.render(
         "acces_services/service.html",
-        **_base(access, "catalogue", service=service, figures=figures, show_figures=show_figures),
+        **_base(
+            access,
+            "catalogue",
+            service=service,
+            figures=figures,
+            show_figures=show_figures,
+            proposals=concerning,
+        ),
     )
 
 
@@ -617,6 +626,30 @@ def _largest_gaps(
     return ind.largest_gaps(ind.by_service(svc.indicator_facts(ctx.db, space.id), reference), limit)
 
 
+#: how many of the platform's latest documents the dashboard lists
+RECENT_RESOURCES = 5
+
+
+def _calendar_url(ctx: RequestContext) -> Callable[[int], str]:
+    """A meeting's page in the core calendar (``""`` when the calendar is not mounted)."""
+
+    def url(meeting_id: int) -> str:
+        try:
+            return ctx.url_for("calendar:meeting", meeting_id=meeting_id)
+        except NoMatchFound:
+            return ""
+
+    return url
+
+
+def _resources_url(ctx: RequestContext, space: Space, name: str) -> str:
+    """A core resources page about the platform's space (``""`` when not mounted)."""
+    try:
+        return ctx.url_for(name, query={"espace": space.id})
+    except NoMatchFound:
+        return ""
+
+
 @page
 def dashboard(ctx: RequestContext) -> Response:
     """The platform's dashboard: largest gaps, missing figures, next meetings, proposals."""
@@ -631,7 +664,6 @@ def dashboard(ctx: RequestContext) -> Response:
         _("Services où les habitants du quartier sont le moins représentés"),
         charts.bars_description(ind.reference_of(settings.neighbourhood_share), _("service")),
     )
-    visibilities = [RESOURCE_PUBLIC, RESOURCE_MEMBERS]
     return ctx.render(
         "acces_services/dashboard.html",
         **_base(
@@ -645,8 +677,11 @@ def dashboard(ctx: RequestContext) -> Response:
             missing=missing,
             providers=providers,
             meetings=svc.upcoming_meetings(ctx.db, space.id, ctx.now()),
+            meeting_url=_calendar_url(ctx),
             proposals=svc.list_proposals(ctx.db, space.id, public_only=False)[:5],
-            resources=svc.resource_count(ctx.db, space.id, visibilities),
+            resources=visible_resources(ctx.db, ctx.user, space.id, limit=RECENT_RESOURCES),
+            resources_url=_resources_url(ctx, space, "resources:list"),
+            new_resource_url=_resources_url(ctx, space, "resources:new_document") if access.manage else "",
             space_url=space_url(ctx, space),
         ),
     )
@@ -688,8 +723,26 @@ def proposal_detail(ctx: RequestContext) -> Response:
     history = audit.entries_for(ctx.db, Proposal.__tablename__, proposal.id) if access.view_indicators else []
     return ctx.render(
         "acces_services/proposal.html",
-        **_base(access, "proposals", proposal=proposal, status_form=status_form, history=history),
+        **_base(
+            access,
+            "proposals",
+            proposal=proposal,
+            status_form=status_form,
+            history=history,
+            meeting_url=_meeting_url(ctx, proposal),
+        ),
     )
+
+
+def _meeting_url(ctx: RequestContext, proposal: Proposal) -> str:
+    """The page of the meeting where the proposal was adopted, when the viewer may see it."""
+    meeting = proposal.meeting
+    if meeting is None or not can_see_meeting(ctx.db, ctx.user, meeting):
+        return ""
+    try:
+        return ctx.url_for("calendar:meeting", meeting_id=meeting.id)
+    except NoMatchFound:
+        return ""
 
 
 def _status_choices(form: StatusForm, proposal: Proposal) -> None:
@@ -773,7 +826,14 @@ def proposal_status(ctx: RequestContext) -> Response:
     return ctx.render(
         "acces_services/proposal.html",
         status_code=400,
-        **_base(access, "proposals", proposal=proposal, status_form=form, history=history),
+        **_base(
+            access,
+            "proposals",
+            proposal=proposal,
+            status_form=form,
+            history=history,
+            meeting_url=_meeting_url(ctx, proposal),
+        ),
     )
 
 

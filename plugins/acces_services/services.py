@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, text
+from sqlalchemy import Select, and_, exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,7 +26,6 @@ from core.directory.models import Affiliation, Contact, Organisation
 from core.directory.normalise import fold
 from core.i18n import PARIS, language
 from core.i18n import gettext as _
-from core.resources.models import Resource
 from core.spaces.models import Space, SpaceMembership
 from plugins.acces_services import periods
 from plugins.acces_services.models import (
@@ -38,6 +37,7 @@ from plugins.acces_services.models import (
     Proposal,
     Service,
     ServiceTag,
+    proposal_services,
 )
 from plugins.acces_services.periods import Period, PeriodError
 from plugins.acces_services.vocab import (
@@ -872,15 +872,29 @@ def import_figures(
                 )
         if report.errors:
             return report
-    for service, period, total, neighbourhood in checked:
-        figure = existing.get((service.id, period.code))
-        if figure is None:
-            add_figure(db, access, actor, service, period, total, neighbourhood, "csv")
-            report.created += 1
-        elif correct_figure(db, access, actor, service, figure, total, neighbourhood, "csv"):
-            report.corrected += 1
-        else:
-            report.unchanged += 1
+    try:
+        # a savepoint: a line refused while writing (someone entered the same figure meanwhile)
+        # takes back the lines already written, so the file still counts as all or nothing
+        with db.begin_nested():
+            for service, period, total, neighbourhood in checked:
+                figure = existing.get((service.id, period.code))
+                if figure is None:
+                    add_figure(db, access, actor, service, period, total, neighbourhood, "csv")
+                    report.created += 1
+                elif correct_figure(db, access, actor, service, figure, total, neighbourhood, "csv"):
+                    report.corrected += 1
+                else:
+                    report.unchanged += 1
+    except ServiceError as exc:
+        report.created = report.corrected = report.unchanged = 0
+        report.errors.append(
+            _(
+                "« %(name)s », %(period)s : %(detail)s",
+                name=service.name,
+                period=period.code,
+                detail=exc.message,
+            )
+        )
     return report
 
 
@@ -1004,14 +1018,6 @@ def upcoming_meetings(db: Session, space_id: int, now: datetime, limit: int = 5)
     return list(db.scalars(stmt))
 
 
-def resource_count(db: Session, space_id: int, visibilities: Sequence[str]) -> int:
-    """How many resources (studies, survey results…) the platform's space shares at these levels."""
-    stmt = select(func.count(Resource.id)).where(
-        Resource.space_id == space_id, Resource.visibility.in_(visibilities)
-    )
-    return int(db.scalar(stmt) or 0)
-
-
 def save_proposal(
     db: Session,
     space_id: int,
@@ -1110,6 +1116,15 @@ def list_proposals(db: Session, space_id: int | None, *, public_only: bool) -> l
     stmt = select(Proposal).options(selectinload(Proposal.meeting), selectinload(Proposal.services))
     if space_id is not None:
         stmt = stmt.where(Proposal.space_id == space_id)
+    if public_only:
+        stmt = stmt.where(Proposal.is_public.is_(True))
+    return list(db.scalars(stmt.order_by(Proposal.created_at.desc(), Proposal.id.desc())))
+
+
+def proposals_for_service(db: Session, service_id: int, *, public_only: bool) -> list[Proposal]:
+    """The proposals concerning a service, latest first (only public ones when asked)."""
+    concerned = select(proposal_services.c.proposal_id).where(proposal_services.c.service_id == service_id)
+    stmt = select(Proposal).where(Proposal.id.in_(concerned))
     if public_only:
         stmt = stmt.where(Proposal.is_public.is_(True))
     return list(db.scalars(stmt.order_by(Proposal.created_at.desc(), Proposal.id.desc())))

@@ -188,5 +188,23 @@ ACCES_SERVICES_PAGES: list[PageCheck] = [
     ]
 ]
 
+def _group(suffix: str = "") -> Callable[[Lookup], str]:
+    return lambda lookup: (
+        f"/groupes_techniques/groupes/{lookup.first_id('spaces', 'slug = :s', s='gt-habitat-cadre-de-vie')}{suffix}"
+    )
+
+
+GROUPES_TECHNIQUES_PAGES: list[PageCheck] = [
+    PageCheck(f"groupes_techniques-{name}", path, role, submit, "groupes_techniques")
+    for name, path, role, submit in [
+        ("compliance", "/groupes_techniques/", "animator", None),
+        ("compliance-print", "/groupes_techniques/conformite/imprimer", "animator", None),
+        ("group", _group(), "admin", None),
+        ("group-new-errors", "/groupes_techniques/groupes/nouveau", "admin", "Créer"),
+        ("poll-new-errors", _group("/sondages/nouveau"), "animator", "Envoyer le sondage aux membres"),
+        ("report", "/groupes_techniques/bilan", "admin", None),
+    ]
+]
+
 #: every page checked; plugins' lists are appended here as the plugins land
-PAGES: list[PageCheck] = [*CORE_PAGES, *ACCES_SERVICES_PAGES]
+PAGES: list[PageCheck] = [*CORE_PAGES, *ACCES_SERVICES_PAGES, *GROUPES_TECHNIQUES_PAGES]

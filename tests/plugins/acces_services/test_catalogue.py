@@ -186,3 +186,16 @@ def test_the_service_page_shows_its_details(client: TestClient, db: Session, pla
     assert "Enfants (6-11 ans), Adolescents (12-17 ans), Adultes – à partir de 5 ans" in page
     assert "Handicap moteur" in page
     assert client.get("/acces_services/services/999999").status_code == 404
+
+
+def test_a_service_page_lists_the_proposals_about_it_public_ones_for_everybody(
+    client: TestClient, db: Session, platform: int
+) -> None:
+    conservatoire = text(client.get(f"/acces_services/services/{service_id(db, CONSERVATOIRE)}"))
+    assert "Propositions de la plateforme sur ce service" in conservatoire
+    assert "Rapprocher le conservatoire du quartier" in conservatoire
+    piscine = f"/acces_services/services/{service_id(db, 'Piscine municipale')}"
+    assert "Étude des freins à la pratique sportive" not in text(client.get(piscine))  # not public
+    login(client, ANIMATOR)
+    page = text(client.get(piscine))
+    assert "Étude des freins à la pratique sportive des adolescents" in page and "non publique" in page

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from core.audit.models import AuditEntry
+from plugins.acces_services import services as svc
 from plugins.acces_services.models import Figure
 from tests.helpers import csrf_token, login
 from tests.plugins.acces_services.conftest import (
@@ -158,3 +160,36 @@ def test_the_template_lists_the_providers_services_for_the_last_quarter(
     filled = body.replace(";2025-T4;;", ";2025-T4;10;1").encode("utf-8-sig")
     response = upload(client, filled, replace=True)
     assert response.status_code == 200, text(response)
+
+
+def test_a_line_refused_while_writing_takes_back_the_lines_already_written(
+    client: TestClient, db: Session, platform: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone enters the same figure between the check and the write: the file stays all or
+    nothing (the lines written before are taken back) and the page says which line failed."""
+    real = svc.add_figure
+    calls: list[str] = []
+
+    def add_figure(*args: object, **kwargs: object) -> object:
+        calls.append("call")
+        if len(calls) == 2:
+            raise svc.ServiceError(
+                "Les chiffres de 2025-T1 sont déjà saisis pour ce service : corrigez-les plutôt."
+            )
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(svc, "add_figure", add_figure)
+    before = figure_count(db)
+    audit_before = fresh(db).scalar(select(func.count(AuditEntry.id)))
+    login(client, CULTURE_PROVIDER)
+    client.get("/acces_services/frequentation")
+    response = upload(
+        client,
+        f"service;periode;usagers;usagers_quartier\n{MEDIATHEQUE};2025-T1;100;20\n{CONSERVATOIRE};2025-T1;90;9\n".encode(),
+    )
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    page = text(response)
+    assert f"« {CONSERVATOIRE} », 2025-T1 : Les chiffres de 2025-T1 sont déjà saisis" in page
+    assert "Rien n'a été enregistré" in page
+    assert figure_count(db) == before
+    assert fresh(db).scalar(select(func.count(AuditEntry.id))) == audit_before

@@ -137,6 +137,7 @@ def test_provider_lists_a_service_enters_figures_and_the_platform_adopts_a_propo
     proposal = fresh(db).scalar(select(Proposal).where(Proposal.title.startswith("Ouvrir l'atelier")))
     assert proposal is not None and proposal.meeting_id == meeting_id and proposal.status == "draft"
     assert "en réunion « Plateforme – séance de février » du 10 février 2026" in response.text
+    assert re.search(rf'<a href="[^"]*/reunions/{meeting_id}">voir la réunion</a>', response.text)
     url = f"/acces_services/propositions/{proposal.id}/statut"
     assert post_form(client, url, {"status": "submitted"}).status_code == 200
     refused = post_form(client, url, {"status": "answered", "answer": ""})
