@@ -16,7 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import NOT_PERSONAL, PERSONAL, Base, Retention, UTCDateTime, utcnow
 from plugins.club_economie.vocab import DECLINED_RETENTION
 
-
 #: the rows the partial unique index on ``siret`` covers (the statuses of ``vocab.PENDING``)
 PENDING_SIRET = "status IN ('new', 'info_requested') AND siret <> ''"
 
