@@ -4,9 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# the suite runs on every core (each pytest-xdist worker gets its own PostgreSQL database);
-# loadgroup keeps the browser tests (xdist group "e2e") in one worker: one server, one Chromium
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# the suite runs on every core (each pytest-xdist worker gets its own PostgreSQL database)
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test bench lint translations clean install install-dev
 

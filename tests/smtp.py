@@ -75,11 +75,12 @@ class _Handler:
 class SmtpSink:
     """An aiosmtpd server in a thread, on 127.0.0.1 and a free port."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls_context: ssl.SSLContext | None = None, smtputf8: bool = True) -> None:
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self._failures: list[tuple[str, str]] = []
-        kwargs: dict[str, Any] = {}
+        # like Postfix and Exim today: addresses with accents are accepted (RFC 6531)
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
         if tls_context is not None:
             kwargs.update(tls_context=tls_context, require_starttls=True)
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=free_port(), **kwargs)

@@ -43,6 +43,8 @@ class _CachedRegistry(HeaderRegistry):
 
 #: RFC 5322 with CRLF and the cached registry; what messages are built and serialised with
 POLICY = SMTP.clone(header_factory=_CachedRegistry())
+#: the same, for a recipient whose address has accents (sent with SMTPUTF8)
+_UTF8_POLICY = POLICY.clone(utf8=True)
 #: the legacy API's policy with CRLF and no folding of its own (URLs stay on one line; encoded
 #: words are folded by :func:`_header`)
 _FAST_POLICY = compat32.clone(linesep="\r\n", max_line_length=None)
@@ -190,20 +192,22 @@ def build_bytes(
     the headers are the same, from the same cleaned single-line values and validated
     addresses. Messages with attachments go through :func:`build_message`.
     """
-    if attachments:
-        return as_bytes(
-            build_message(
-                settings,
-                to_email=to_email,
-                to_name=to_name,
-                rendered=rendered,
-                message_id=message_id,
-                language=language,
-                date=date,
-                attachments=attachments,
-                unsubscribe_url=unsubscribe_url,
-            )
+    # an address with accents before the @ (RFC 6531) goes in the headers as UTF-8: the message
+    # is sent with SMTPUTF8, and the legacy classes below would refuse to encode it
+    international = not (to_email or "").strip().isascii()
+    if attachments or international:
+        full = build_message(
+            settings,
+            to_email=to_email,
+            to_name=to_name,
+            rendered=rendered,
+            message_id=message_id,
+            language=language,
+            date=date,
+            attachments=attachments,
+            unsubscribe_url=unsubscribe_url,
         )
+        return full.as_bytes(policy=_UTF8_POLICY) if international else as_bytes(full)
     sender = sender_address(settings)
     recipient = address(to_email, to_name)  # ValueError for anything but one plain address
     text = MIMEText(rendered.text, "plain", "utf-8")

@@ -339,6 +339,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+NO_SMTPUTF8 = "adresse accentuée refusée : le serveur de courriel ne prend pas en charge SMTPUTF8"
+
+
 def classify(exc: BaseException) -> Kind:
     """5xx answers to a message are permanent; 4xx, timeouts and connection errors are not."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
@@ -374,6 +377,8 @@ async def deliver_smtp(
     try:
         async with asyncio.timeout(config.timeout):
             await smtp.connect()
+            if smtp.is_ehlo_or_helo_needed:  # learn the extensions (SMTPUTF8) before the first message
+                await smtp.ehlo()
     except Exception as exc:  # refused, timed out, no STARTTLS, bad certificate, bad login…
         error = f"connexion impossible : {_describe(exc)}"
         failed = [Outcome(p.id, "temporary", error) for p in batch]
@@ -391,8 +396,14 @@ async def deliver_smtp(
     try:
         for index, item in enumerate(batch):
             try:
+                # an address with accents before the @ needs SMTPUTF8 (RFC 6531); without it the
+                # server could not take the address: a permanent failure, the batch goes on
+                options = [] if item.to.isascii() and item.envelope_from.isascii() else ["SMTPUTF8"]
+                if options and not smtp.supports_extension("smtputf8"):
+                    note(Outcome(item.id, "permanent", NO_SMTPUTF8))
+                    continue
                 async with asyncio.timeout(config.timeout):
-                    await smtp.sendmail(item.envelope_from, [item.to], item.data)
+                    await smtp.sendmail(item.envelope_from, [item.to], item.data, mail_options=options)
             except Exception as exc:
                 note(Outcome(item.id, classify(exc), _describe(exc)))
                 answered = isinstance(

@@ -66,6 +66,13 @@ def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
 
 
 @hookimpl
+def reseau_dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    from plugins.club_economie.panels import dashboard_panels
+
+    return dashboard_panels(ctx)
+
+
+@hookimpl
 def reseau_register_reminder_rules() -> list[Any]:
     from plugins.club_economie.reminders import rules
 

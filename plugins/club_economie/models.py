@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import NOT_PERSONAL, PERSONAL, Base, Retention, UTCDateTime, utcnow
 from plugins.club_economie.vocab import DECLINED_RETENTION
+
+#: the rows the partial unique index on ``siret`` covers (the statuses of ``vocab.PENDING``)
+PENDING_SIRET = "status IN ('new', 'info_requested') AND siret <> ''"
 
 
 class Application(Base):
@@ -23,6 +26,14 @@ class Application(Base):
     __tablename__ = "club_economie_applications"
     __table_args__ = (
         Index("ix_club_economie_applications_space_status", "space_id", "status"),
+        # one pending application per SIRET, enforced by the database (see services.submit)
+        Index(
+            "uq_club_economie_applications_pending_siret",
+            "siret",
+            unique=True,
+            sqlite_where=text(PENDING_SIRET),
+            postgresql_where=text(PENDING_SIRET),
+        ),
         {
             "info": {
                 "retention": [

@@ -26,3 +26,17 @@ def space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
         "club_economie/_space_panel.html", counts=counts, is_member=access.is_member(ctx, space)
     )
     return [Panel("club_economie.club", _("Le club"), html, order=10)]
+
+
+def dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    """On the home page of the club's animators: the applications waiting for them."""
+    space = services.club_space(ctx.db)
+    if space is None or not access.can_review(ctx, space):
+        return []
+    counts = services.status_counts(ctx.db, space.id)
+    html = ctx.render_string(
+        "club_economie/_dashboard_panel.html",
+        counts=counts,
+        recent=services.recent(ctx.db, space.id),
+    )
+    return [Panel("club_economie.applications", _("Candidatures au club"), html, order=35)]

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.audit import services as audit
@@ -154,16 +155,7 @@ def submit(
         )
     earlier = pending_with_siret(db, values.get("siret", ""))
     if earlier is not None:
-        raise ApplicationError(
-            _(
-                "Une candidature pour ce SIRET a déjà été déposée le %(day)s et elle est en cours "
-                "d'examen : inutile d'en envoyer une deuxième. Les animateurs du club vous répondront "
-                "par courriel ; pour la compléter, répondez au courriel d'accusé de réception.",
-                day=earlier.created_at.astimezone(PARIS).strftime("%d/%m/%Y"),
-            ),
-            "siret",
-            status=409,
-        )
+        raise _already_pending(earlier)
     application = Application(
         space_id=space.id,
         status=NEW,
@@ -175,11 +167,33 @@ def submit(
         updated_at=now,
         waiting_since=now,
     )
-    db.add(application)
-    db.flush()
+    try:
+        # the partial unique index settles two simultaneous submissions (PostgreSQL does not
+        # serialise them as SQLite does): the second one gets the same answer as above
+        with db.begin_nested():
+            db.add(application)
+            db.flush()
+    except IntegrityError:
+        earlier = pending_with_siret(db, values.get("siret", ""))
+        if earlier is None:
+            raise
+        raise _already_pending(earlier) from None
     audit.record(db, None, "club_economie.application.submitted", application, summary=_summary(application))
     enqueue(db, received(application), rule="club_economie.received", now=now)
     return application
+
+
+def _already_pending(earlier: Application) -> ApplicationError:
+    return ApplicationError(
+        _(
+            "Une candidature pour ce SIRET a déjà été déposée le %(day)s et elle est en cours "
+            "d'examen : inutile d'en envoyer une deuxième. Les animateurs du club vous répondront "
+            "par courriel ; pour la compléter, répondez au courriel d'accusé de réception.",
+            day=earlier.created_at.astimezone(PARIS).strftime("%d/%m/%Y"),
+        ),
+        "siret",
+        status=409,
+    )
 
 
 # ------------------------------------------------------------------------------- duplicates

@@ -84,6 +84,13 @@ def reseau_space_panels(ctx: RequestContext, space: Space) -> list[Panel]:
 
 
 @hookimpl
+def reseau_dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    from plugins.unite_formation.routes import dashboard_panels
+
+    return dashboard_panels(ctx)
+
+
+@hookimpl
 def reseau_register_reminder_rules() -> list[Any]:
     from plugins.unite_formation.reminders import rules
 

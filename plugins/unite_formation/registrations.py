@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -135,6 +135,22 @@ def settle(
     if fill:
         offer_free_places(now)
     return sorted(state.values(), key=lambda s: s.id)
+
+
+def registrations_of_person(
+    db: Session, user_id: int, contact_id: int | None
+) -> list[tuple[Registration, Cycle]]:
+    """A person's active registrations (confirmed or waiting) with their cycles, by account or contact."""
+    who = Registration.user_id == user_id
+    if contact_id is not None:
+        who = or_(who, Registration.contact_id == contact_id)
+    rows = db.execute(
+        select(Registration, Cycle)
+        .join(Cycle, Cycle.id == Registration.cycle_id)
+        .where(who, Registration.status.in_((CONFIRMED, WAITING)), Cycle.status != CANCELLED)
+        .order_by(Cycle.id)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
 
 
 def registrations_of(db: Session, cycle_id: int) -> Sequence[Registration]:

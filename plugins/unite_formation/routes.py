@@ -222,6 +222,32 @@ def offer_link(ctx: RequestContext) -> Response:
     )
 
 
+def dashboard_panels(ctx: RequestContext) -> list[Panel]:
+    """On the signed-in person's home page: the cycles they train and the ones they registered for."""
+    user = ctx.user
+    if user is None:
+        return []
+    now = ctx.now()
+    rights = access(ctx)
+    teaching = [
+        catalogue.entry(ctx.db, c, now)
+        for c in svc.cycles_for_editor(ctx.db, rights)
+        if user.contact_id is not None and user.contact_id in c.trainer_ids and c.status != "cancelled"
+    ]
+    teaching = [e for e in teaching if e.ends_at is None or e.ends_at >= now]
+    registered = [
+        (r, catalogue.entry(ctx.db, c, now))
+        for r, c in reg.registrations_of_person(ctx.db, user.id, user.contact_id)
+    ]
+    registered = [(r, e) for r, e in registered if e.ends_at is not None and e.ends_at >= now]
+    if not teaching and not registered:
+        return []
+    html = ctx.render_string(
+        "unite_formation/_dashboard_panel.html", teaching=teaching, registered=registered, **vocab()
+    )
+    return [Panel("unite_formation.mine", _("Mes formations"), html, order=40)]
+
+
 def all_routes() -> list[Route]:
     """Every route of the plugin, public and for trainers."""
     from plugins.unite_formation import follow_routes, manage_routes

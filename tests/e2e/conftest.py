@@ -6,8 +6,9 @@
 ``var/e2e-screenshots/<test>/``. Without Chromium (``/usr/bin/chromium``) or Playwright the
 tests are skipped, unless ``CI`` is set: then they fail, like the PostgreSQL half of the suite.
 
-Every test of this directory is in the ``e2e`` xdist group, so ``make test`` (``--dist
-loadgroup``) runs them all in one worker: one server and one browser, not one per worker.
+Every test of this directory gets the ``e2e`` marker (``-m "not e2e"`` leaves them out). Under
+pytest-xdist each worker that draws one of them starts its own database, server and browser
+(session fixtures are per worker); the tests do not depend on each other's data.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.db import make_engine, make_session_factory
@@ -44,18 +46,11 @@ ACCOUNTS: dict[str, str] = {
 }
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # registered here too so that --strict-markers accepts it when xdist is not loaded (-p no:xdist)
-    config.addinivalue_line("markers", "xdist_group(name): run the tests of one group in one xdist worker")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -104,9 +99,7 @@ def live_server(
     """The app under uvicorn on a fresh PostgreSQL database holding the demo data."""
     try:
         database_url = create_database(os.environ.get("RESEAU_TEST_DATABASE_URL", PG_DEFAULT))
-    except Exception as exc:
-        if "OperationalError" not in type(exc).__name__:
-            raise
+    except OperationalError as exc:
         _unavailable(f"PostgreSQL unreachable: {exc}")
     server = LiveServer(database_url, tmp_path_factory.mktemp("e2e-data"), e2e_sink.url)
     try:

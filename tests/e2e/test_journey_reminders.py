@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.e2e.conftest import OpenPage, Shots
 from tests.e2e.server import LiveServer
-from tests.e2e.support import subject_contains, wait_for_mail
+from tests.e2e.support import subject_contains, text_body, wait_for_mail
 from tests.smtp import SmtpSink
 
 UNANSWERED = "sophie.lefevre@example.org"  # invited with Pôle E.S.C.A.L.E., never answers
@@ -31,7 +31,7 @@ def test_time_travel_reminds_the_invitee_who_has_not_answered(
     assert "courriel(s) mis en file" in output, output
 
     mail = wait_for_mail(e2e_sink, UNANSWERED, subject_contains(f"Sans réponse de votre part : {title}"))
-    assert "/agenda/reponse/" in str(mail.message.get_body(preferencelist=("plain",)))
+    assert "/agenda/reponse/" in text_body(mail)
 
     admin = open_page("admin")
     admin.goto(live_server.url("/courriels/"))

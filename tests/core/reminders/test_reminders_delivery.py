@@ -334,3 +334,38 @@ def test_no_header_injection_from_titles_names_or_addresses(
     assert b"\r\nBcc:" not in received.data.split(b"\r\n\r\n", 1)[0]
     failed = world.db.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
     assert failed is not None and "adresse invalide" in failed.last_error
+
+
+def test_accented_address_is_delivered_with_smtputf8_and_the_batch_goes_on(
+    make_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """French addresses may carry accents before the @ (RFC 6531): sent with SMTPUTF8, and one
+    such address never holds back the messages queued after it."""
+    app = make_app(plugins=[], smtp_url=smtp_sink.url)
+    state = app.state.reseau
+    with transaction(state.session_factory) as db:
+        enqueue(db, _due(0, clock.at, email_address="chloé.dupré@example.org"), now=clock.at)
+        for n in (1, 2):
+            enqueue(db, _due(n, clock.at), now=clock.at)
+    _, sent = run_at(app, clock.at)
+    assert sent.sent == 3 and sent.retried == 0, [r.last_error for r in _rows(world)]
+    [received] = smtp_sink.to("chloé.dupré@example.org")
+    assert "chloé.dupré@example.org" in str(received.message["To"])
+    assert smtp_sink.count() == 3
+
+
+def test_accented_address_and_a_server_without_smtputf8_fails_alone(make_app, world: World, clock) -> None:  # type: ignore[no-untyped-def]
+    sink = SmtpSink(smtputf8=False).start()
+    try:
+        app = make_app(plugins=[], smtp_url=sink.url)
+        state = app.state.reseau
+        with transaction(state.session_factory) as db:
+            enqueue(db, _due(0, clock.at, email_address="chloé@example.org"), now=clock.at)
+            enqueue(db, _due(1, clock.at), now=clock.at)
+        _, sent = run_at(app, clock.at)
+        assert (sent.sent, sent.failed, sent.retried) == (1, 1, 0)
+        failed = [r for r in _rows(world) if r.status == "failed"]
+        assert len(failed) == 1 and "SMTPUTF8" in failed[0].last_error
+        assert sink.count() == 1
+    finally:
+        sink.stop()

@@ -152,3 +152,33 @@ def test_the_form_needs_the_csrf_token(club: Starlette, web: TestClient, db: Ses
     response = web.post(URL, data=form_data())
     assert response.status_code == 403
     assert count(db) == before
+
+
+def test_the_database_refuses_a_second_pending_siret_when_two_submissions_race(
+    club: Starlette, web: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two simultaneous submissions both pass the service's check; the partial unique index
+    decides, and the loser gets the same French answer, nothing written."""
+    from plugins.club_economie import services
+
+    real = services.pending_with_siret
+    calls: list[str] = []
+
+    def not_yet_visible(session: Session, siret: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        calls.append(siret)
+        return None if len(calls) == 1 else real(session, siret, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "pending_with_siret", not_yet_visible)
+    before = count(db)
+    response = post_form(web, URL, form_data(siret=OTHER_SIRET))
+    assert response.status_code == 409
+    assert "Une candidature pour ce SIRET a déjà été déposée" in text(response)
+    assert count(db) == before
+    assert len(calls) == 2  # the check, then the answer after the database refused
+
+
+def test_a_decided_application_does_not_hold_its_siret(db: Session) -> None:
+    """Only pending applications are unique per SIRET: declined ones stay for their retention."""
+    from plugins.club_economie.models import PENDING_SIRET
+
+    assert "new" in PENDING_SIRET and "info_requested" in PENDING_SIRET and "declined" not in PENDING_SIRET

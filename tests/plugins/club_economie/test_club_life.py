@@ -14,7 +14,7 @@ from core.calendar.models import Meeting
 from core.resources.models import Resource
 from plugins.club_economie.models import Member, Opinion
 from plugins.club_economie.vocab import ANSWERED, DRAFT, PLENARY, SENT
-from tests.helpers import FrozenClock, login, post_form
+from tests.helpers import FrozenClock, login, logout, post_form
 from tests.plugins.club_economie.conftest import ANIMATOR, OUTSIDER, fresh, text
 
 MEMBER = "rachid.amrani@example.org"  # the demo bakery's manager
@@ -155,7 +155,19 @@ def test_the_club_is_in_the_navigation_and_on_its_space_page(club: Starlette, we
     assert 'href="/club_economie/"' in home and "Club des entreprises" in home
     space = web.get("/espaces/club-economie")
     assert space.status_code == 200
-    assert "Le formulaire de candidature" in text(space) and "Candidatures" not in text(space).split("Le club")[-1]
+    assert (
+        "Le formulaire de candidature" in text(space)
+        and "Candidatures" not in text(space).split("Le club")[-1]
+    )
     login(web, ANIMATOR)
     space = text(web.get("/espaces/club-economie"))
     assert "nouvelle(s)" in space and "/club_economie/candidatures" in space
+
+
+def test_animators_find_the_waiting_applications_on_their_home_page(club: Starlette, web: TestClient) -> None:
+    login(web, ANIMATOR)
+    home = text(web.get("/"))
+    assert "Candidatures au club" in home and "Traiteur Saveurs du Monde" in home
+    logout(web)
+    login(web, OUTSIDER)
+    assert "Candidatures au club" not in text(web.get("/"))

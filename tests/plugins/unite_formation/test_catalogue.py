@@ -172,3 +172,24 @@ def test_the_shown_status_follows_the_registration_window(
     page = text(client.get(f"/unite_formation/cycles/{cycle.id}"))
     assert "Inscriptions closes" in page and "Les inscriptions à ce cycle sont closes depuis le" in page
     assert "M'inscrire au cycle" not in page
+
+
+def test_the_home_page_shows_my_trainings(client: TestClient, unit: int, make_cycle: CycleFactory) -> None:
+    cycle = make_cycle(title="Cycle du tableau de bord")
+    login(client, OTHER_USER)
+    post_form(
+        client,
+        f"/unite_formation/cycles/{cycle.id}/inscription",
+        {
+            "first_name": "Julien",
+            "last_name": "Roux",
+            "email": "julien.roux@example.org",
+            "public_category": "autre",
+        },
+    )
+    home = text(client.get("/"))
+    assert "Mes formations" in home and "Cycle du tableau de bord" in home and "Inscription confirmée" in home
+    login(client, TRAINER_EMAIL)
+    home = text(client.get("/"))
+    assert "Les cycles que j'anime" in home and "Cycle du tableau de bord" in home
+    assert "1 inscrit sur 10 places" in home

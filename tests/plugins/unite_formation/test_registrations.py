@@ -252,3 +252,18 @@ def test_cancelling_one_session_tells_the_participants(
     assert [m.status for m in meetings_of(stored)] == ["scheduled", MEETING_CANCELLED, "scheduled"]
     page = text(client.get(f"/unite_formation/cycles/{cycle.id}"))
     assert "séance annulée" in page
+
+
+def test_someone_who_cancelled_may_register_again_at_the_end_of_the_queue(
+    app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock
+) -> None:
+    cycle = make_cycle(capacity=1)
+    first = register(app, cycle.id, 1, clock)
+    register(app, cycle.id, 2, clock)
+    with transaction(app.state.reseau.session_factory) as session:
+        reg.cancel_registration(session, first.id, now=clock(), links=links_for(app))
+    clock.advance(minutes=5)
+    again = register(app, cycle.id, 1, clock)
+    assert again.id == first.id and again.status == WAITING  # the freed place went to number 2
+    assert again.queued_at == clock() and again.cancelled_at is None
+    assert statuses(db, cycle.id) == {WAITING: 2}  # number 2 holds an offer, number 1 waits
