@@ -55,7 +55,8 @@ def test_entrepreneur_applies_and_is_welcomed_into_the_club(
     animator.get_by_role("heading", level=1, name=re.compile(re.escape(company))).wait_for()
     shots(animator, "application-under-review")
     animator.get_by_role("button", name="Accepter la candidature").click()
-    animator.get_by_text("La candidature est acceptée : l'entreprise est membre du club.", exact=False).wait_for()
+    accepted = "La candidature est acceptée : l'entreprise est membre du club."
+    animator.get_by_text(accepted, exact=False).wait_for()
     shots(animator, "application-accepted")
 
     # 3. the new member is in the club's members' directory
