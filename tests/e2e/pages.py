@@ -235,12 +235,36 @@ def _questionnaire(lookup: Lookup) -> str:
     return f"/unite_formation/questionnaire/{Links(SECRET_KEY, str).token(EVALUATION, registration_id)}"
 
 
+def _club_answer(lookup: Lookup) -> str:
+    # the signed link of the animators' latest question, as mailed to the applicant
+    from datetime import UTC, datetime
+
+    from plugins.club_economie.links import make_token
+    from tests.e2e.server import SECRET_KEY
+
+    application_id = lookup.first_id("club_economie_applications", "status = 'info_requested'")
+    number = lookup.scalar("SELECT info_requests FROM club_economie_applications WHERE id = :i", i=application_id)
+    token = make_token(SECRET_KEY, application_id, int(number), now=datetime.now(UTC))
+    return f"/club_economie/candidater/reponse/{token}"
+
+
+def _cancel_link(lookup: Lookup) -> str:
+    # the page behind the link of the confirmation mail (the check only opens it: nothing is cancelled)
+    from plugins.unite_formation.links import CANCEL, Links
+    from tests.e2e.server import SECRET_KEY
+
+    registration_id = lookup.first_id("unite_formation_registrations")
+    return f"/unite_formation/inscription/annuler/{Links(SECRET_KEY, str).token(CANCEL, registration_id)}"
+
+
 CLUB_ECONOMIE_PAGES: list[PageCheck] = [
     PageCheck(f"club_economie-{name}", path, role, submit, "club_economie")
     for name, path, role, submit in [
         ("index", "/club_economie/", None, None),
         ("apply", "/club_economie/candidater", None, None),
         ("apply-errors", "/club_economie/candidater", None, "Envoyer ma candidature"),
+        ("answer", _club_answer, None, None),
+        ("answer-errors", _club_answer, None, "Envoyer ma réponse"),
         ("queue", "/club_economie/candidatures", "club_animator", None),
         ("application", _club("club_economie_applications", "candidatures/{id}"), "club_animator", None),
         ("directory", "/club_economie/annuaire", "club_animator", None),
@@ -269,6 +293,7 @@ UNITE_FORMATION_PAGES: list[PageCheck] = [
         ("results", _cycle("gestion", "/questionnaire"), "partner", None),
         ("statistics", "/unite_formation/statistiques", "partner", None),
         ("questionnaire", _questionnaire, None, None),
+        ("cancel-link", _cancel_link, None, None),
     ]
 ]
 
