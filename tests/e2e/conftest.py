@@ -43,6 +43,10 @@ ACCOUNTS: dict[str, str] = {
     "partner": "sophie.lefevre@example.org",
     # animator of the acces_services platform (with Camille Martin)
     "acces_animator": "isabelle.moreau@example.org",
+    # animator of the club_economie space (the club's demo data)
+    "club_animator": "julien.roux@example.org",
+    # trainer of the unite_formation demo cycles (not an animator of the unit)
+    "trainer": "karim.haddad@example.org",
 }
 
 

@@ -206,5 +206,102 @@ GROUPES_TECHNIQUES_PAGES: list[PageCheck] = [
     ]
 ]
 
+
+def _club(table: str, suffix: str) -> Callable[[Lookup], str]:
+    return lambda lookup: f"/club_economie/{suffix.format(id=lookup.first_id(table))}"
+
+
+_OPEN_CYCLE = "status = 'published' AND registration_opens_at <= now() AND registration_closes_at > now()"
+
+
+def _cycle(prefix: str, suffix: str = "") -> Callable[[Lookup], str]:
+    return lambda lookup: (
+        f"/unite_formation/{prefix}/{lookup.first_id('unite_formation_cycles', _OPEN_CYCLE)}{suffix}"
+    )
+
+
+def _attendance(lookup: Lookup) -> str:
+    cycle_id = lookup.first_id("unite_formation_cycles", _OPEN_CYCLE)
+    session_id = lookup.first_id("unite_formation_sessions", "cycle_id = :c", c=cycle_id)
+    return f"/unite_formation/gestion/{cycle_id}/seances/{session_id}/emargement"
+
+
+def _questionnaire(lookup: Lookup) -> str:
+    # the signed link a registered person receives by mail (signed with the live server's key)
+    from plugins.unite_formation.links import EVALUATION, Links
+    from tests.e2e.server import SECRET_KEY
+
+    registration_id = lookup.first_id("unite_formation_registrations")
+    return f"/unite_formation/questionnaire/{Links(SECRET_KEY, str).token(EVALUATION, registration_id)}"
+
+
+def _club_answer(lookup: Lookup) -> str:
+    # the signed link of the animators' latest question, as mailed to the applicant
+    from datetime import UTC, datetime
+
+    from plugins.club_economie.links import make_token
+    from tests.e2e.server import SECRET_KEY
+
+    application_id = lookup.first_id("club_economie_applications", "status = 'info_requested'")
+    number = lookup.scalar("SELECT info_requests FROM club_economie_applications WHERE id = :i", i=application_id)
+    token = make_token(SECRET_KEY, application_id, int(number), now=datetime.now(UTC))
+    return f"/club_economie/candidater/reponse/{token}"
+
+
+def _cancel_link(lookup: Lookup) -> str:
+    # the page behind the link of the confirmation mail (the check only opens it: nothing is cancelled)
+    from plugins.unite_formation.links import CANCEL, Links
+    from tests.e2e.server import SECRET_KEY
+
+    registration_id = lookup.first_id("unite_formation_registrations")
+    return f"/unite_formation/inscription/annuler/{Links(SECRET_KEY, str).token(CANCEL, registration_id)}"
+
+
+CLUB_ECONOMIE_PAGES: list[PageCheck] = [
+    PageCheck(f"club_economie-{name}", path, role, submit, "club_economie")
+    for name, path, role, submit in [
+        ("index", "/club_economie/", None, None),
+        ("apply", "/club_economie/candidater", None, None),
+        ("apply-errors", "/club_economie/candidater", None, "Envoyer ma candidature"),
+        ("answer", _club_answer, None, None),
+        ("answer-errors", _club_answer, None, "Envoyer ma réponse"),
+        ("queue", "/club_economie/candidatures", "club_animator", None),
+        ("application", _club("club_economie_applications", "candidatures/{id}"), "club_animator", None),
+        ("directory", "/club_economie/annuaire", "club_animator", None),
+        ("public-directory", "/club_economie/entreprises", None, None),
+        ("member-card", _club("club_economie_members", "membres/{id}/fiche"), "club_animator", None),
+        ("years", "/club_economie/adhesions", "club_animator", None),
+        ("resources", "/club_economie/ressources", "club_animator", None),
+        ("opinions", "/club_economie/avis", "club_animator", None),
+        ("opinion", _club("club_economie_opinions", "avis/{id}"), "club_animator", None),
+        ("opinion-new", "/club_economie/avis/nouveau", "club_animator", None),
+    ]
+]
+
+UNITE_FORMATION_PAGES: list[PageCheck] = [
+    PageCheck(f"unite_formation-{name}", path, role, submit, "unite_formation")
+    for name, path, role, submit in [
+        ("catalogue", "/unite_formation/", None, None),
+        ("cycle", _cycle("cycles"), None, None),
+        ("registration-errors", _cycle("cycles"), None, "M'inscrire au cycle"),
+        ("manage", "/unite_formation/gestion", "partner", None),
+        ("manage-trainer", "/unite_formation/gestion", "trainer", None),
+        ("cycle-new-errors", "/unite_formation/gestion/nouveau", "partner", "Enregistrer"),
+        ("cycle-admin", _cycle("gestion"), "partner", None),
+        ("cycle-edit", _cycle("gestion", "/modifier"), "partner", None),
+        ("attendance", _attendance, "trainer", None),
+        ("results", _cycle("gestion", "/questionnaire"), "partner", None),
+        ("statistics", "/unite_formation/statistiques", "partner", None),
+        ("questionnaire", _questionnaire, None, None),
+        ("cancel-link", _cancel_link, None, None),
+    ]
+]
+
 #: every page checked; plugins' lists are appended here as the plugins land
-PAGES: list[PageCheck] = [*CORE_PAGES, *ACCES_SERVICES_PAGES, *GROUPES_TECHNIQUES_PAGES]
+PAGES: list[PageCheck] = [
+    *CORE_PAGES,
+    *ACCES_SERVICES_PAGES,
+    *GROUPES_TECHNIQUES_PAGES,
+    *CLUB_ECONOMIE_PAGES,
+    *UNITE_FORMATION_PAGES,
+]
