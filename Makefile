@@ -31,8 +31,11 @@ run: install
 	$(BIN)/reseau demo
 	$(BIN)/reseau serve --host $(HOST) --port $(PORT)
 
+# the browser tests run in their own pytest process: Playwright's sync API keeps an event loop
+# running in the worker's main thread for the whole session, which other tests must not inherit
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=tests/e2e
+	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/e2e
 
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)

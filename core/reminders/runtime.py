@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -210,5 +211,12 @@ async def run_once(state: AppState, at: datetime) -> tuple[SweepReport, SendRepo
 
 
 def run_at(state: AppState, at: datetime) -> tuple[SweepReport, SendReport]:
-    """:func:`run_once` from synchronous code."""
-    return asyncio.run(run_once(state, at))
+    """:func:`run_once` from synchronous code, even when that code runs under an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run_once(state, at))
+    # a synchronous caller inside a running loop (Playwright's sync API, a sync helper called
+    # from async code): asyncio.run refuses there, so the run gets its own thread and loop
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reseau-run-at") as pool:
+        return pool.submit(asyncio.run, run_once(state, at)).result()

@@ -83,8 +83,10 @@ def test_views_query_count_does_not_grow_with_meetings(
     add_meetings(db, world, 190, offset=10)
     many = counts(client, app)
     assert many == few
-    # and the numbers are small
-    assert max(few.values()) <= 15, few
+    # and the numbers are small: the calendar views a handful; the home page adds the dashboard
+    # panels of the four plugins (one or two queries each, none per meeting)
+    assert max(count for path, count in few.items() if path != "/") <= 10, few
+    assert few["/"] <= 20, few
     # the pages did show the meetings
     assert client.get(PAGES[3]).text.count("Réunion ") > 50
 

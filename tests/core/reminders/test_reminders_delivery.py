@@ -369,3 +369,18 @@ def test_accented_address_and_a_server_without_smtputf8_fails_alone(make_app, wo
         assert sink.count() == 1
     finally:
         sink.stop()
+
+
+def test_run_at_works_from_synchronous_code_under_a_running_loop(
+    make_app, world: World, smtp_sink: SmtpSink, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Playwright's sync API (browser tests) or a sync helper called from async code leaves a
+    loop running in the thread: ``run_at`` must still sweep and send, not refuse."""
+    app = make_app(plugins=[], smtp_url=smtp_sink.url)
+    _enqueue(app, 2, clock.at)
+
+    async def under_a_loop():  # type: ignore[no-untyped-def]
+        return run_at(app, clock.at)
+
+    _, sent = asyncio.run(under_a_loop())
+    assert sent.sent == 2 and smtp_sink.count() == 2
