@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from core.directory.services import clean_text as _clean
 from core.i18n import lazy_gettext as _l
 from core.web.forms import REQUIRED, BaseForm, EmailAddress, Phone
+from plugins.club_economie.services import APPLICATION_FIELDS
 from plugins.club_economie.vocab import (
     LEGAL_FORMS,
     OPINION_KINDS,
@@ -177,25 +178,7 @@ class ApplicationForm(BaseForm):
         """The cleaned values for :func:`services.submit`."""
         return {
             name: (self[name].data if name == "in_priority_area" else (self[name].data or "").strip())
-            for name in (
-                "name",
-                "siret",
-                "legal_form",
-                "naf_code",
-                "activity",
-                "size_band",
-                "address",
-                "postcode",
-                "city",
-                "in_priority_area",
-                "first_name",
-                "last_name",
-                "function",
-                "email",
-                "phone",
-                "contribution",
-                "expectations",
-            )
+            for name in APPLICATION_FIELDS
         } | {"in_priority_area": bool(self.in_priority_area.data), "email": (self.email.data or "").lower()}
 
 
