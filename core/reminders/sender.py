@@ -5,13 +5,14 @@
    then due ``pending`` rows become ``sending`` with a lease for this sender – PostgreSQL with
    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``, SQLite with a
    compare-and-set (``… AND status = 'pending'``) inside ``BEGIN IMMEDIATE``.
-2. **Prepare** (in a thread): render the templates in the recipient's language and build the
-   message (:mod:`core.reminders.mail`).
+2. **Prepare** (in one worker thread, batch after batch): render the templates in the
+   recipient's language and build the message (:mod:`core.reminders.mail`).
 3. **Deliver** with aiosmtplib: one recipient per message, a fresh connection per small batch,
    several connections at once, TLS required and certificates verified when configured, an
    overall timeout per message. Without ``RESEAU_SMTP_URL`` the message is written as an
    ``.eml`` file under ``<data_dir>/mail/``.
-4. **Record** (only the lease holder may): sent; 4xx, connection errors and timeouts → retried
+4. **Record** (only the lease holder may; outcomes gathered for ``FLUSH_LINGER`` seconds into
+   one transaction): sent; 4xx, connection errors and timeouts → retried
    with exponential backoff and jitter; 5xx → failed (shown to admins).
 """
 
@@ -61,6 +62,10 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 #: rows claimed at a time
 CLAIM_SIZE = 200
+#: how long the recorder lets outcomes gather before writing them (one transaction per flush
+#: instead of one per message; a crash can leave at most this much mail to be sent again)
+FLUSH_LINGER = 0.02
+FLUSH_SIZE = 100
 DIGEST_RULE = "core.digest"
 
 Kind = Literal["sent", "temporary", "permanent"]
@@ -552,9 +557,9 @@ def record(
 
 class Recorder:
     """Records outcomes as they come, off the event loop: each accepted message is marked sent
-    by the next flush (a few milliseconds later), not at the end of its batch, so a crash
-    leaves at most the messages of one flush to be sent again after the lease expires. The
-    flushes run one at a time; what arrives meanwhile goes into the next one."""
+    by the next flush (at most ``FLUSH_LINGER`` seconds later), not at the end of its batch, so
+    a crash leaves at most the messages of one flush to be sent again after the lease expires.
+    The flushes run one at a time; what arrives meanwhile goes into the next one."""
 
     def __init__(self, state: AppState, owner: str, now: datetime, rng: random.Random) -> None:
         self.state, self.owner, self.now, self.rng = state, owner, now, rng
@@ -576,6 +581,8 @@ class Recorder:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if not self._closed and len(self._waiting) < FLUSH_SIZE:
+                await asyncio.sleep(FLUSH_LINGER)  # let a few more outcomes join this flush
             batch, self._waiting = self._waiting, []
             if batch:
                 partial = await asyncio.to_thread(
@@ -602,12 +609,11 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def _send_batch(
-    state: AppState, config: SmtpConfig | None, recorder: Recorder, ids: list[int], now: datetime
+async def _deliver(
+    state: AppState, config: SmtpConfig | None, recorder: Recorder, prepared: list[Prepared], now: datetime
 ) -> None:
-    """Prepare (in a thread), deliver over one connection (or to files); each outcome goes to
-    the recorder as soon as it is known."""
-    prepared = await asyncio.to_thread(prepare, state, ids, now)
+    """Deliver one prepared batch over one connection (or to files); each outcome goes to the
+    recorder as soon as it is known."""
     recorder.prepared.update((p.id, p) for p in prepared)
     for p in prepared:
         if p.error:
@@ -618,6 +624,34 @@ async def _send_batch(
             recorder.add(outcome)
     elif ready and config is not None:
         await deliver_smtp(config, ready, recorder.add)
+
+
+async def _send_claimed(
+    state: AppState,
+    config: SmtpConfig | None,
+    recorder: Recorder,
+    batches: list[list[int]],
+    now: datetime,
+    connections: int,
+) -> None:
+    """Prepare the batches one after the other in a worker thread while up to ``connections``
+    prepared batches are being delivered: one rendering thread at a time (several would only
+    fight over the GIL) overlapping the network round trips."""
+    queue: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=connections)
+
+    async def produce() -> None:
+        try:
+            for ids in batches:
+                await queue.put(await asyncio.to_thread(prepare, state, ids, now))
+        finally:
+            for _ in range(connections):
+                await queue.put(None)
+
+    async def consume() -> None:
+        while (prepared := await queue.get()) is not None:
+            await _deliver(state, config, recorder, prepared, now)
+
+    await asyncio.gather(produce(), *(consume() for _ in range(connections)))
 
 
 async def send_due(
@@ -631,21 +665,17 @@ async def send_due(
 ) -> SendReport:
     """Send everything due at ``now`` (the app's clock by default), claim after claim.
 
-    Each claim is cut into batches of ``per_connection`` messages; ``connections`` batches run
-    at once, so one batch's rendering overlaps the others' network round trips.
+    Each claim is cut into batches of ``per_connection`` messages, prepared one after the other
+    while up to ``connections`` prepared batches are delivered at once, so the rendering of the
+    next batch overlaps the network round trips of the others.
     """
     now = now or state.now()
     owner = owner or new_owner()
     rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
     config = SmtpConfig.from_settings(state.settings)
     size = config.per_connection if config is not None else 50
-    gate = asyncio.Semaphore(config.connections if config is not None else 1)
-
+    connections = config.connections if config is not None else 1
     recorder = Recorder(state, owner, now, rng)
-
-    async def one(batch: list[int]) -> None:
-        async with gate:
-            await _send_batch(state, config, recorder, batch, now)
 
     claimed = expired_total = 0
     try:
@@ -655,7 +685,8 @@ async def send_due(
             if not ids:
                 break
             claimed += len(ids)
-            await asyncio.gather(*(one(ids[i : i + size]) for i in range(0, len(ids), size)))
+            batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+            await _send_claimed(state, config, recorder, batches, now, connections)
             if len(ids) < limit:
                 break
     finally:
