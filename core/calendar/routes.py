@@ -19,6 +19,7 @@ from core.calendar import agenda, invitations, rsvp, services, views
 from core.calendar.access import can_manage_meeting, int_param, load_meeting
 from core.calendar.conflicts import find_conflicts, mark_visible
 from core.calendar.followup import meeting_followup
+from core.calendar.fragments import FragmentCache
 from core.calendar.models import SCHEDULED
 from core.calendar.timeparse import paris_today
 from core.calendar.views import CalendarFilters
@@ -64,6 +65,14 @@ def _filter_context(ctx: RequestContext, filters: CalendarFilters, view: str, **
     }
 
 
+def _grid_cache(ctx: RequestContext) -> FragmentCache:
+    """This app's cache of rendered month grids (one per process)."""
+    cache = ctx.state.extras.get("calendar.grids")
+    if cache is None:
+        cache = ctx.state.extras.setdefault("calendar.grids", FragmentCache())
+    return cache
+
+
 @page
 def month(ctx: RequestContext) -> Response:
     """The month grid (``?month=2026-03``), over every space the viewer may see."""
@@ -77,10 +86,23 @@ def month(ctx: RequestContext) -> Response:
     prev_y, prev_m = views.shift_month(year, month_number, -1)
     next_y, next_m = views.shift_month(year, month_number, 1)
     month_param = f"{year:04d}-{month_number:02d}"
+    filter_context = _filter_context(ctx, filters, "month", month=month_param)
+    grid_context = {
+        "weeks": weeks,
+        "month_start": date(year, month_number, 1),
+        "count": len(entries),
+        "filters": filters,
+        "meeting_path_prefix": filter_context["meeting_path_prefix"],
+    }
+    # the key is what the grid shows: the meetings' rows themselves, so a change is a new key
+    key = ("month", ctx.language, year, month_number, today, tuple(filters.query().items()), tuple(entries))
+    grid = _grid_cache(ctx).get_or_render(
+        key, lambda: ctx.render_string("calendar/_month_grid.html", **grid_context)
+    )
     return ctx.render(
         "calendar/month.html",
-        weeks=weeks,
-        month_start=date(year, month_number, 1),
+        grid=grid,
+        month_start=grid_context["month_start"],
         today=today,
         count=len(entries),
         prev_url=ctx.url_for(
@@ -92,7 +114,7 @@ def month(ctx: RequestContext) -> Response:
         today_url=ctx.url_for("calendar:month", query=filters.query()),
         prev_label=format_date(date(prev_y, prev_m, 1), "MMMM y"),
         next_label=format_date(date(next_y, next_m, 1), "MMMM y"),
-        **_filter_context(ctx, filters, "month", month=month_param),
+        **filter_context,
     )
 
 
