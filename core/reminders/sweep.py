@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -72,21 +72,23 @@ def effective_timing(rule: ReminderRule, state: ReminderRuleState | None) -> Tim
     return Timing(offsets=offsets, send_time=send_time, enabled=state.enabled)
 
 
-def _lock_state(db: Session, name: str) -> ReminderRuleState:
-    """The rule's state row, created if missing, locked until the transaction ends (PostgreSQL;
-    SQLite's write transaction is exclusive already)."""
+def _lock_states(db: Session, names: Sequence[str]) -> dict[str, ReminderRuleState]:
+    """The rules' state rows, created if missing, locked until the transaction ends (PostgreSQL,
+    in name order so two sweepers cannot deadlock; SQLite's write transaction is exclusive
+    already). Two statements for all the rules, not two per rule."""
+    if not names:
+        return {}
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     db.execute(
         insert(ReminderRuleState)
-        .values(name=name, enabled=True)
+        .values([{"name": name, "enabled": True} for name in names])
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    stmt = select(ReminderRuleState).where(ReminderRuleState.name == name)
+    stmt = select(ReminderRuleState).where(ReminderRuleState.name.in_(names)).order_by(ReminderRuleState.name)
     if dialect == "postgresql":
         stmt = stmt.with_for_update()
-    state = db.scalars(stmt.execution_options(populate_existing=True)).one()
-    return state
+    return {state.name: state for state in db.scalars(stmt.execution_options(populate_existing=True))}
 
 
 @dataclass(frozen=True)
@@ -170,12 +172,21 @@ def _resolve(
 
 
 def sweep_rule(
-    db: Session, state: AppState, rule: ReminderRule, now: datetime, *, digest_time: time | None
+    db: Session,
+    state: AppState,
+    rule: ReminderRule,
+    now: datetime,
+    *,
+    digest_time: time | None,
+    rule_state: ReminderRuleState | None = None,
 ) -> int:
-    """Sweep one rule at ``now`` in the session's transaction; return how many rows were inserted."""
+    """Sweep one rule at ``now`` in the session's transaction; return how many rows were inserted.
+
+    ``rule_state`` is the rule's locked state row when the caller has it already."""
     settings = state.settings
     router = state.extras.get("router")
-    rule_state = _lock_state(db, rule.name)
+    if rule_state is None:
+        rule_state = _lock_states(db, [rule.name])[rule.name]
     timing = effective_timing(rule, rule_state)
     if rule_state.swept_until is None:
         since = now - FIRST_LOOKBACK
@@ -241,12 +252,15 @@ def sweep(
     names.sort(key=lambda n: n == DIGEST_RULE)
     report = SweepReport()
     with transaction(state.session_factory) as db:
-        digest_time = _digest_time(db, registry)
+        states = _lock_states(db, names)
+        digest_time = _digest_time(db, registry, states)
         for name in names:
             rule = registry[name]
             try:
                 with db.begin_nested():
-                    report.inserted[name] = sweep_rule(db, state, rule, now, digest_time=digest_time)
+                    report.inserted[name] = sweep_rule(
+                        db, state, rule, now, digest_time=digest_time, rule_state=states[name]
+                    )
             except Exception as exc:  # one broken rule must not stop the others
                 log.exception("reminder rule %s failed", name)
                 report.errors[name] = f"{type(exc).__name__}: {exc}"
@@ -255,11 +269,14 @@ def sweep(
     return report
 
 
-def _digest_time(db: Session, registry: dict[str, ReminderRule]) -> time | None:
+def _digest_time(
+    db: Session, registry: dict[str, ReminderRule], states: dict[str, ReminderRuleState]
+) -> time | None:
     """When digests go out, or ``None`` when there are none (rule missing or switched off):
     then nothing is held for them."""
     rule = registry.get(DIGEST_RULE)
     if rule is None:
         return None
-    timing = effective_timing(rule, db.get(ReminderRuleState, DIGEST_RULE))
+    state = states[DIGEST_RULE] if DIGEST_RULE in states else db.get(ReminderRuleState, DIGEST_RULE)
+    timing = effective_timing(rule, state)
     return timing.send_time if timing.enabled else None
