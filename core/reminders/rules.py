@@ -18,6 +18,9 @@ sweep, a restart or a second worker are harmless. Example::
     RULE = ReminderRule(name="myplugin.thing", label=_l("…"), description=_l("…"),
                         collect=collect, default_timing=Timing.of("J-7"))
 
+``run.rows_due_at(offset, rows_between, anchor)`` (and ``rows_due_on`` for date anchors) is that
+inner loop in one call; ``space_animators`` and ``contact_recipient`` find whom to write to.
+
 Times: everything is aware UTC; day-based offsets are counted on Europe/Paris calendar dates
 and fire at the rule's wall-clock ``send_time`` (so a J-1 reminder keeps its 08:00 across a
 DST change); hour-based offsets are exact durations.
