@@ -5,7 +5,8 @@ In process (the feed service alone, no HTTP):
   * cold worker – the in-process cache empty, events read from the shared table;
   * warm – events in the in-process cache;
   * conditional – the query and ETag only (what a 304 costs).
-Through HTTP (``uvicorn core.asgi:app`` in a subprocess, a bounded load generator here):
+Through HTTP (``uvicorn core.asgi:app`` in a subprocess, the bounded load generator of
+:mod:`bench.loadgen`):
   * cold request – the first request a fresh worker serves;
   * warm full GETs and conditional GETs (``If-None-Match`` → 304): requests/s, p50, p99.
 
@@ -17,17 +18,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import loadgen
 from bench.figures import Figure, median, percentile
 
 
@@ -230,46 +229,15 @@ def in_process(
 # ---------------------------------------------------------------------------------------- HTTP
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_server(database_url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "RESEAU_DATABASE_URL": database_url,
         "RESEAU_DATA_DIR": str(data_dir),
         "RESEAU_SECRET_KEY": "bench-secret-key",
         "RESEAU_BASE_URL": f"http://127.0.0.1:{port}",
         "RESEAU_SCHEDULER": "0",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "core.asgi:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    server = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the server did not start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("the server did not answer within 60 s")
+    return loadgen.start_server("core.asgi:app", port, env)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -291,45 +259,18 @@ def _get(
 
 
 def _load(
-    port: int, path: str, headers: dict[str, str], requests: int, seconds: float, clients: int, expect: int
+    port: int, path: str, args: argparse.Namespace, expect: int = 200, headers: dict[str, str] | None = None
 ) -> tuple[float, list[float]]:
-    """Send at most ``requests`` GETs within ``seconds`` from ``clients`` keep-alive connections."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    sent = 0
-    deadline = time.monotonic() + seconds
-    errors: list[str] = []
-
-    def client() -> None:
-        nonlocal sent
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            while True:
-                with lock:
-                    if sent >= requests or time.monotonic() >= deadline:
-                        return
-                    sent += 1
-                start = time.perf_counter()
-                status, _, _ = _get(conn, path, headers)
-                elapsed = (time.perf_counter() - start) * 1000
-                if status != expect:
-                    errors.append(f"status {status}")
-                    return
-                with lock:
-                    latencies.append(elapsed)
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(f"unexpected answers: {errors[:3]}")
-    return len(latencies) / wall, latencies
+    """One HTTP phase on ``path`` within this benchmark's bounds: (requests/s, latencies in ms)."""
+    return loadgen.load(
+        port,
+        [path],
+        requests=args.feed_requests,
+        seconds=args.feed_seconds,
+        clients=args.feed_clients,
+        expect=expect,
+        headers=headers,
+    )
 
 
 def over_http(
@@ -351,15 +292,12 @@ def over_http(
             raise RuntimeError(f"the private feed answered {status}")
         etag = headers["etag"]
         cpu_start = _cpu_seconds(server.pid)
-        warm_rate, warm = _load(port, path, {}, args.feed_requests, args.feed_seconds, args.feed_clients, 200)
+        warm_rate, warm = _load(port, path, args)
         cpu_middle = _cpu_seconds(server.pid)
-        cond_rate, cond = _load(
-            port, path, {"If-None-Match": etag}, args.feed_requests, args.feed_seconds, args.feed_clients, 304
-        )
+        cond_rate, cond = _load(port, path, args, expect=304, headers={"If-None-Match": etag})
         cpu_end = _cpu_seconds(server.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        loadgen.stop_server(server)
     server_cpu = []
     if cold_cpu_start is not None and cold_cpu_end is not None:
         server_cpu.append(
@@ -416,7 +354,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="reseau-bench-") as tmp:
         data_dir = Path(tmp)
         database_url = args.database_url or f"sqlite:///{data_dir / 'bench.db'}"
-        port = _free_port()
+        port = loadgen.free_port()
         token, user_id = prepare(database_url, data_dir, args.feed_meetings)
         figures, size = in_process(
             database_url, data_dir, f"http://127.0.0.1:{port}", user_id, args.feed_repeat

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -42,10 +42,12 @@ from core.reminders.rules import (
     ReminderRule,
     RuleRun,
     Timing,
+    contact_recipient,
     paris_date,
     paris_to_utc,
+    space_animators,
 )
-from core.spaces.models import ANIMATOR, Space, SpaceMembership
+from core.spaces.models import Space
 
 INVITATION = "core.invitation"
 MEETING_UPDATE = "core.meeting_update"
@@ -69,11 +71,6 @@ def meeting_url(run: RuleRun, meeting_id: int) -> str:
         return run.url_for("calendar:meeting", meeting_id=meeting_id)
     except (NoMatchFound, LookupError):
         return f"{run.base_url}/agenda/"
-
-
-def contact_recipient(contact: Contact) -> Recipient:
-    """A directory contact as a recipient (their account, if any, is found by the engine)."""
-    return Recipient(email=contact.email.strip(), name=contact.full_name, contact_id=contact.id)
 
 
 def _reachable(contact: Contact | None) -> bool:
@@ -347,26 +344,25 @@ def collect_cancellations(run: RuleRun) -> Iterator[Due]:
 
 def _upcoming(run: RuleRun, offset: Offset) -> list[tuple[Meeting, Space, datetime]]:
     """Scheduled meetings (reminders on) whose ``offset`` before the start is due in the window."""
-    window = run.anchor_range(offset)
-    if window is None:
-        return []
-    lo, hi = window
-    stmt = (
-        select(Meeting, Space)
-        .join(Space, Space.id == Meeting.space_id)
-        .where(
-            Meeting.starts_at >= lo,
-            Meeting.starts_at < hi,
-            Meeting.status == cal.SCHEDULED,
-            Meeting.reminders_enabled.is_(True),
+
+    def starting(lo: datetime, hi: datetime) -> Iterable[tuple[Meeting, Space]]:
+        stmt = (
+            select(Meeting, Space)
+            .join(Space, Space.id == Meeting.space_id)
+            .where(
+                Meeting.starts_at >= lo,
+                Meeting.starts_at < hi,
+                Meeting.status == cal.SCHEDULED,
+                Meeting.reminders_enabled.is_(True),
+            )
         )
-    )
-    found = []
-    for meeting, space in run.db.execute(stmt):
-        due = run.due_at(meeting.starts_at, offset)
-        if run.is_due(due) and due < meeting.starts_at:
-            found.append((meeting, space, due))
-    return found
+        return run.db.execute(stmt)
+
+    return [
+        (meeting, space, due)
+        for (meeting, space), due in run.rows_due_at(offset, starting, lambda row: row[0].starts_at)
+        if due < meeting.starts_at
+    ]
 
 
 def _before_meeting(run: RuleRun, rule: str, response: str, template: str) -> Iterator[Due]:
@@ -408,28 +404,17 @@ def collect_accepted(run: RuleRun) -> Iterator[Due]:
 
 
 def _animators(db: Session, space_ids: Iterable[int]) -> dict[int, list[Contact]]:
-    ids = set(space_ids)
-    found: dict[int, list[Contact]] = defaultdict(list)
-    if ids:
-        stmt = (
-            select(SpaceMembership.space_id, Contact)
-            .join(Contact, Contact.id == SpaceMembership.contact_id)
-            .where(SpaceMembership.space_id.in_(ids), SpaceMembership.role == ANIMATOR)
-            .order_by(Contact.id)
-        )
-        for space_id, contact in db.execute(stmt):
-            if _reachable(contact):
-                found[space_id].append(contact)
-    return found
+    """The spaces' animators with one plain, valid address."""
+    return {
+        space_id: [c for c in contacts if _reachable(c)]
+        for space_id, contacts in space_animators(db, space_ids).items()
+    }
 
 
 def collect_minutes_missing(run: RuleRun) -> Iterator[Due]:
     """J+3 and J+7 (by default) after a held meeting without minutes: the space's animators."""
-    for offset in run.timing.offsets:
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        lo, hi = window
+
+    def ended_without_minutes(lo: datetime, hi: datetime) -> Iterable[tuple[Meeting, Space]]:
         stmt = (
             select(Meeting, Space)
             .join(Space, Space.id == Meeting.space_id)
@@ -442,14 +427,19 @@ def collect_minutes_missing(run: RuleRun) -> Iterator[Due]:
                 (Minutes.id.is_(None)) | (Minutes.body == ""),
             )
         )
-        found = []
-        for meeting, space in run.db.execute(stmt):
-            due = run.due_at(meeting.ends_at, offset)
-            if run.is_due(due) and due > meeting.ends_at:
-                found.append((meeting, space, due))
+        return run.db.execute(stmt)
+
+    for offset in run.timing.offsets:
+        found = [
+            (meeting, space, due)
+            for (meeting, space), due in run.rows_due_at(
+                offset, ended_without_minutes, lambda row: row[0].ends_at
+            )
+            if due > meeting.ends_at
+        ]
         animators = _animators(run.db, {s.id for _, s, _ in found})
         for meeting, space, due in found:
-            for contact in animators.get(space.id, []):
+            for contact in animators[space.id]:
                 context = meeting_context(run, meeting, space)
                 context["days"] = (paris_date(due) - paris_date(meeting.ends_at)).days
                 yield Due(
@@ -466,25 +456,21 @@ def collect_minutes_missing(run: RuleRun) -> Iterator[Due]:
 
 def collect_overdue_actions(run: RuleRun) -> Iterator[Due]:
     """J+1 (by default) after an open action item's due date: its owner."""
-    for offset in run.timing.offsets:
-        days = run.date_range(offset)
-        if days is None:
-            continue
+
+    def open_items_due(first: date, last: date) -> Iterable[tuple[ActionItem, Contact, Meeting, Space]]:
         stmt = (
             select(ActionItem, Contact, Meeting, Space)
             .join(Contact, Contact.id == ActionItem.owner_contact_id)
             .join(Meeting, Meeting.id == ActionItem.meeting_id)
             .join(Space, Space.id == ActionItem.space_id)
-            .where(
-                ActionItem.status == cal.OPEN,
-                and_(ActionItem.due_on >= days[0], ActionItem.due_on <= days[1]),
-            )
+            .where(ActionItem.status == cal.OPEN, and_(ActionItem.due_on >= first, ActionItem.due_on <= last))
         )
-        for item, contact, meeting, space in run.db.execute(stmt):
+        return run.db.execute(stmt)
+
+    for offset in run.timing.offsets:
+        for row, due in run.rows_due_on(offset, open_items_due, lambda row: row[0].due_on):
+            item, contact, meeting, space = row
             if item.due_on is None or not _reachable(contact):
-                continue
-            due = run.due_on(item.due_on, offset)
-            if not run.is_due(due):
                 continue
             context = meeting_context(run, meeting, space)
             context["action"] = {"id": item.id, "title": item.title, "due_on": item.due_on}

@@ -18,6 +18,9 @@ sweep, a restart or a second worker are harmless. Example::
     RULE = ReminderRule(name="myplugin.thing", label=_l("…"), description=_l("…"),
                         collect=collect, default_timing=Timing.of("J-7"))
 
+``run.rows_due_at(offset, rows_between, anchor)`` (and ``rows_due_on`` for date anchors) is that
+inner loop in one call; ``space_animators`` and ``contact_recipient`` find whom to write to.
+
 Times: everything is aware UTC; day-based offsets are counted on Europe/Paris calendar dates
 and fire at the rule's wall-clock ``send_time`` (so a J-1 reminder keeps its 08:00 across a
 DST change); hour-based offsets are exact durations.
@@ -27,17 +30,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import holidays
 from babel.support import LazyProxy
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
 
+from core.directory.models import Contact
 from core.i18n import PARIS
+from core.spaces.models import ANIMATOR, SpaceMembership
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -45,6 +51,9 @@ if TYPE_CHECKING:
     from core.config import Settings
 
 Unit = Literal["hours", "days", "working_days", "weeks", "months"]
+#: whatever a rule reads to find what is due (a model, a row of several, a period)
+Row = TypeVar("Row")
+Anchor = TypeVar("Anchor", datetime, date)
 
 _OFFSET_RE = re.compile(
     r"^\s*(?P<letter>[JHSM])\s*(?P<sign>[+-])\s*(?P<amount>\d{1,3})\s*(?P<wd>ouvr[ée]s?|o)?\s*$",
@@ -166,6 +175,37 @@ class Recipient:
     language: str | None = None
     user_id: int | None = None
     contact_id: int | None = None
+
+
+def contact_recipient(contact: Contact) -> Recipient:
+    """A directory contact as a recipient (their account, if any, is found by the engine)."""
+    return Recipient(email=contact.email.strip(), name=contact.full_name, contact_id=contact.id)
+
+
+def space_animators(db: Session, space_ids: Iterable[int]) -> dict[int, list[Contact]]:
+    """The animators of these spaces who are not anonymised and have an address, by space (every
+    space asked is a key), in contact id order: one query for all the spaces.
+
+    A rule that wants more of an address (one plain, valid address) filters the lists further.
+    """
+    ids = set(space_ids)
+    found: dict[int, list[Contact]] = {space_id: [] for space_id in ids}
+    if not ids:
+        return found
+    rows = db.execute(
+        select(SpaceMembership.space_id, Contact)
+        .join(Contact, Contact.id == SpaceMembership.contact_id)
+        .where(
+            SpaceMembership.space_id.in_(ids),
+            SpaceMembership.role == ANIMATOR,
+            Contact.anonymised_at.is_(None),
+            Contact.email != "",
+        )
+        .order_by(Contact.id)
+    )
+    for space_id, contact in rows:
+        found[space_id].append(contact)
+    return found
 
 
 @dataclass(frozen=True)
@@ -392,3 +432,50 @@ class RuleRun:
         if dates is None:
             return None
         return paris_to_utc(dates[0], time(0)), paris_to_utc(dates[1] + timedelta(days=1), time(0))
+
+    def rows_due_at(
+        self,
+        offset: Offset,
+        rows_between: Callable[[datetime, datetime], Iterable[Row]],
+        anchor: Callable[[Row], datetime | None],
+    ) -> Iterator[tuple[Row, datetime]]:
+        """The rows whose reminder ``offset`` away from their anchor instant is due in this
+        window, each with that due instant: :meth:`anchor_range`, :meth:`due_at`, :meth:`is_due`.
+
+        ``rows_between(lo, hi)`` reads the rows anchored in ``[lo, hi)`` (a range on an indexed
+        column) and is not called when nothing can be due; ``anchor(row)`` is the row's anchor
+        (``None``: the row is skipped). Example::
+
+            for meeting, due_at in run.rows_due_at(offset, meetings_starting_between, lambda m: m.starts_at):
+        """
+        return self._rows_due(
+            self.anchor_range(offset), rows_between, anchor, lambda at: self.due_at(at, offset)
+        )
+
+    def rows_due_on(
+        self,
+        offset: Offset,
+        rows_between: Callable[[date, date], Iterable[Row]],
+        day: Callable[[Row], date | None],
+    ) -> Iterator[tuple[Row, datetime]]:
+        """Like :meth:`rows_due_at` for date anchors (a due date, a period's end):
+        ``rows_between(first, last)`` reads the rows whose date is in ``[first, last]``
+        (:meth:`date_range`), each row's reminder is :meth:`due_on` its ``day(row)``."""
+        return self._rows_due(self.date_range(offset), rows_between, day, lambda on: self.due_on(on, offset))
+
+    def _rows_due(
+        self,
+        bounds: tuple[Anchor, Anchor] | None,
+        rows_between: Callable[[Anchor, Anchor], Iterable[Row]],
+        anchor: Callable[[Row], Anchor | None],
+        due: Callable[[Anchor], datetime],
+    ) -> Iterator[tuple[Row, datetime]]:
+        if bounds is None:
+            return
+        for row in rows_between(*bounds):
+            at = anchor(row)
+            if at is None:
+                continue
+            instant = due(at)
+            if self.is_due(instant):
+                yield row, instant

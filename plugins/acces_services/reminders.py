@@ -16,7 +16,7 @@ sweeps, restarts or workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -26,8 +26,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.directory.models import Contact
 from core.i18n import lazy_gettext as _l
-from core.reminders.rules import Due, Offset, Recipient, ReminderRule, RuleRun, Timing, paris_date
-from core.spaces.models import ANIMATOR, Space, SpaceMembership
+from core.reminders.rules import (
+    Due,
+    Offset,
+    ReminderRule,
+    RuleRun,
+    Timing,
+    contact_recipient,
+    paris_date,
+    space_animators,
+)
+from core.spaces.models import Space
 from plugins.acces_services import services as svc
 from plugins.acces_services.models import Proposal, Service
 from plugins.acces_services.periods import Period, period_containing
@@ -57,19 +66,9 @@ def _reachable(contact: Contact) -> bool:
     return contact.anonymised_at is None and "@" in email and not any(c in email for c in " ,;<>\r\n")
 
 
-def _recipient(contact: Contact) -> Recipient:
-    return Recipient(email=contact.email.strip(), name=contact.full_name, contact_id=contact.id)
-
-
 def _animators(db: Session, space_id: int) -> list[Contact]:
     """The platform's animators we can write to, in a stable order."""
-    stmt = (
-        select(Contact)
-        .join(SpaceMembership, SpaceMembership.contact_id == Contact.id)
-        .where(SpaceMembership.space_id == space_id, SpaceMembership.role == ANIMATOR)
-        .order_by(Contact.id)
-    )
-    return [c for c in db.scalars(stmt) if _reachable(c)]
+    return [c for c in space_animators(db, [space_id])[space_id] if _reachable(c)]
 
 
 def _url(run: RuleRun, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
@@ -80,19 +79,16 @@ def _url(run: RuleRun, name: str, query: dict[str, Any] | None = None, **params:
 def ended_periods(run: RuleRun, offset: Offset, kind: str) -> list[tuple[Period, datetime]]:
     """The periods of ``kind`` whose reminder at ``offset`` after their last day is due in the
     window, with the due instant (periods follow the calendar: nothing to query)."""
-    dates = run.date_range(offset)
-    if dates is None:
-        return []
-    found = []
-    day = dates[0]
-    while day <= dates[1]:
-        period = period_containing(day, kind)
-        if period.end == day:
-            due = run.due_on(day, offset)
-            if run.is_due(due):
-                found.append((period, due))
-        day += timedelta(days=1)
-    return found
+
+    def ending_between(first: date, last: date) -> Iterator[Period]:
+        day = first
+        while day <= last:
+            period = period_containing(day, kind)
+            if period.end == day:
+                yield period
+            day += timedelta(days=1)
+
+    return list(run.rows_due_on(offset, ending_between, lambda period: period.end))
 
 
 def _period_context(period: Period) -> dict[str, Any]:
@@ -131,7 +127,7 @@ def collect_figures_due(run: RuleRun) -> Iterator[Due]:
                     continue
                 yield Due(
                     key=f"{FIGURES_DUE}:{space.id}:{period.code}:{contact.id}:{offset.slug}",
-                    recipient=_recipient(contact),
+                    recipient=contact_recipient(contact),
                     template="acces_services/emails/figures_due",
                     context={
                         "space": {"id": space.id, "name": space.name},
@@ -185,7 +181,7 @@ def collect_figures_missing(run: RuleRun) -> Iterator[Due]:
             for contact in animators:
                 yield Due(
                     key=f"{FIGURES_MISSING}:{space.id}:{period.code}:{contact.id}:{offset.slug}",
-                    recipient=_recipient(contact),
+                    recipient=contact_recipient(contact),
                     template="acces_services/emails/figures_missing",
                     context={
                         "space": {"id": space.id, "name": space.name},
@@ -207,13 +203,8 @@ def _stamp(moment: datetime) -> str:
 def collect_proposals_unanswered(run: RuleRun) -> Iterator[Due]:
     """Three months (by default) after a proposal was submitted, still without an answer: the
     platform's animators. A proposal submitted again later is a new submission (new key)."""
-    for offset in run.timing.offsets:
-        if offset.amount <= 0:
-            continue  # "without an answer after…" only makes sense after the submission
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        lo, hi = window
+
+    def submitted_between(lo: datetime, hi: datetime) -> Iterable[tuple[Proposal, Space]]:
         stmt = (
             select(Proposal, Space)
             .join(Space, Space.id == Proposal.space_id)
@@ -226,12 +217,16 @@ def collect_proposals_unanswered(run: RuleRun) -> Iterator[Due]:
             .options(selectinload(Proposal.services), selectinload(Proposal.meeting))
             .order_by(Proposal.id)
         )
-        for proposal, space in run.db.execute(stmt):
+        return run.db.execute(stmt)
+
+    for offset in run.timing.offsets:
+        if offset.amount <= 0:
+            continue  # "without an answer after…" only makes sense after the submission
+        for (proposal, space), due in run.rows_due_at(
+            offset, submitted_between, lambda row: row[0].submitted_at
+        ):
             submitted = proposal.submitted_at
-            if submitted is None:
-                continue
-            due = run.due_at(submitted, offset)
-            if not run.is_due(due) or due <= submitted:
+            if submitted is None or due <= submitted:
                 continue
             meeting = proposal.meeting
             context = {
@@ -254,7 +249,7 @@ def collect_proposals_unanswered(run: RuleRun) -> Iterator[Due]:
             for contact in _animators(run.db, space.id):
                 yield Due(
                     key=f"{PROPOSALS_UNANSWERED}:{proposal.id}:{_stamp(submitted)}:{contact.id}:{offset.slug}",
-                    recipient=_recipient(contact),
+                    recipient=contact_recipient(contact),
                     template="acces_services/emails/proposal_unanswered",
                     context=context,
                     due_at=due,

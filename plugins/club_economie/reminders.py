@@ -13,15 +13,23 @@ which are core meetings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from core.directory.models import Contact, Organisation
 from core.i18n import lazy_gettext as _l
-from core.reminders.rules import Due, Recipient, ReminderRule, RuleRun, Timing, paris_date
-from core.spaces.models import ANIMATOR, SpaceMembership
+from core.reminders.rules import (
+    Due,
+    Recipient,
+    ReminderRule,
+    RuleRun,
+    Timing,
+    contact_recipient,
+    paris_date,
+    space_animators,
+)
 from plugins.club_economie import links
 from plugins.club_economie.models import Application, Member, MembershipYear
 from plugins.club_economie.vocab import INFO_REQUESTED, NEW
@@ -31,46 +39,25 @@ INFO_MISSING = "club_economie.info_missing"
 RENEWAL = "club_economie.renewal"
 
 
-def _animators(run: RuleRun, space_id: int) -> list[Contact]:
-    return list(
-        run.db.scalars(
-            select(Contact)
-            .join(SpaceMembership, SpaceMembership.contact_id == Contact.id)
-            .where(
-                SpaceMembership.space_id == space_id,
-                SpaceMembership.role == ANIMATOR,
-                Contact.anonymised_at.is_(None),
-                Contact.email != "",
-            )
-            .order_by(Contact.id)
-        )
-    )
-
-
 def collect_waiting(run: RuleRun) -> Iterator[Due]:
     """Applications still new ``offset`` after they started waiting → every animator."""
-    for offset in run.timing.offsets:
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        rows = run.db.scalars(
+
+    def waiting_between(lo: datetime, hi: datetime) -> Iterable[Application]:
+        return run.db.scalars(
             select(Application).where(
-                Application.status == NEW,
-                Application.waiting_since >= window[0],
-                Application.waiting_since < window[1],
+                Application.status == NEW, Application.waiting_since >= lo, Application.waiting_since < hi
             )
         )
-        for application in rows:
+
+    for offset in run.timing.offsets:
+        for application, due_at in run.rows_due_at(offset, waiting_between, lambda a: a.waiting_since):
             assert application.waiting_since is not None
-            due_at = run.due_at(application.waiting_since, offset)
-            if not run.is_due(due_at):
-                continue
             stamp = application.waiting_since.strftime("%Y%m%dT%H%M%S")
             days = (paris_date(due_at) - paris_date(application.waiting_since)).days
-            for person in _animators(run, application.space_id):
+            for person in space_animators(run.db, [application.space_id])[application.space_id]:
                 yield Due(
                     key=f"{WAITING}:{application.id}:{stamp}:{offset.slug}:{person.id}",
-                    recipient=Recipient(email=person.email, name=person.full_name, contact_id=person.id),
+                    recipient=contact_recipient(person),
                     template="club_economie/emails/waiting",
                     context={
                         "company": application.name,
@@ -84,22 +71,19 @@ def collect_waiting(run: RuleRun) -> Iterator[Due]:
 
 def collect_info_missing(run: RuleRun) -> Iterator[Due]:
     """A question still unanswered ``offset`` after it was asked → the applicant, once."""
-    for offset in run.timing.offsets:
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        rows = run.db.scalars(
+
+    def asked_between(lo: datetime, hi: datetime) -> Iterable[Application]:
+        return run.db.scalars(
             select(Application).where(
                 Application.status == INFO_REQUESTED,
-                Application.info_requested_at >= window[0],
-                Application.info_requested_at < window[1],
+                Application.info_requested_at >= lo,
+                Application.info_requested_at < hi,
             )
         )
-        for application in rows:
+
+    for offset in run.timing.offsets:
+        for application, due_at in run.rows_due_at(offset, asked_between, lambda a: a.info_requested_at):
             assert application.info_requested_at is not None
-            due_at = run.due_at(application.info_requested_at, offset)
-            if not run.is_due(due_at):
-                continue
             token = links.make_token(
                 run.settings.secret_key, application.id, application.info_requests, now=due_at
             )
@@ -120,19 +104,17 @@ def collect_info_missing(run: RuleRun) -> Iterator[Due]:
             )
 
 
+def _year_ends(first: date, last: date) -> list[date]:
+    """The ends of membership years (31 December) in ``[first, last]``."""
+    ends = (date(year, 12, 31) for year in range(first.year, last.year + 1))
+    return [day for day in ends if first <= day <= last]
+
+
 def collect_renewal(run: RuleRun) -> Iterator[Due]:
     """Members of a year ending ``offset`` from now, not renewed for the next → their contact."""
     for offset in run.timing.offsets:
-        dates = run.date_range(offset)
-        if dates is None:
-            continue
-        for year in range(dates[0].year, dates[1].year + 1):
-            ends_on = date(year, 12, 31)
-            if not dates[0] <= ends_on <= dates[1]:
-                continue
-            due_at = run.due_on(ends_on, offset)
-            if not run.is_due(due_at):
-                continue
+        for ends_on, due_at in run.rows_due_on(offset, _year_ends, lambda day: day):
+            year = ends_on.year
             renewed = select(MembershipYear.member_id).where(MembershipYear.year == year + 1)
             rows = run.db.execute(
                 select(Member, Organisation, Contact)
@@ -151,7 +133,7 @@ def collect_renewal(run: RuleRun) -> Iterator[Due]:
             for member, organisation, contact in rows:
                 yield Due(
                     key=f"{RENEWAL}:{member.id}:{year}:{offset.slug}",
-                    recipient=Recipient(email=contact.email, name=contact.full_name, contact_id=contact.id),
+                    recipient=contact_recipient(contact),
                     template="club_economie/emails/renewal",
                     context={
                         "company": organisation.name,

@@ -292,6 +292,33 @@ def _require_pending(application: Application) -> None:
         raise ApplicationError(_("Cette candidature a déjà été traitée : elle ne peut plus être modifiée."))
 
 
+def _move(
+    db: Session,
+    actor: User | None,
+    application: Application,
+    status: str,
+    event: str,
+    *,
+    now: datetime,
+    was: str | None = None,
+    changes: dict[str, list[Any]] | None = None,
+) -> None:
+    """Move the application to ``status`` and audit it as ``club_economie.application.<event>``,
+    from ``was`` (by default the status it had), with any other ``changes``."""
+    was = was or application.status
+    application.status = status
+    application.updated_at = now
+    db.flush()
+    audit.record(
+        db,
+        actor,
+        f"club_economie.application.{event}",
+        application,
+        summary=_summary(application),
+        changes={"status": [was, status], **(changes or {})},
+    )
+
+
 def _message(text: str, field_name: str, required: str) -> str:
     text = directory.clean_text(text, multiline=True)
     if not text:
@@ -319,17 +346,8 @@ def ask_for_information(
     application.info_requested_at = now
     application.info_answer = ""
     application.info_answered_at = None
-    application.status = INFO_REQUESTED
-    application.updated_at = now
-    db.flush()
-    audit.record(
-        db,
-        actor,
-        "club_economie.application.info_requested",
-        application,
-        summary=_summary(application),
-        changes={"status": [NEW, INFO_REQUESTED]},
-    )
+    # audited as leaving NEW, as it always was (also for a second question)
+    _move(db, actor, application, INFO_REQUESTED, "info_requested", now=now, was=NEW)
     enqueue(db, email(application), rule="club_economie.info_request", now=now)
 
 
@@ -342,18 +360,8 @@ def record_answer(
         return False
     application.info_answer = _message(answer, "answer", _("Écrivez votre réponse."))
     application.info_answered_at = now
-    application.status = NEW
     application.waiting_since = now
-    application.updated_at = now
-    db.flush()
-    audit.record(
-        db,
-        None,
-        "club_economie.application.answered",
-        application,
-        summary=_summary(application),
-        changes={"status": [INFO_REQUESTED, NEW]},
-    )
+    _move(db, None, application, NEW, "answered", now=now)
     return True
 
 
@@ -371,20 +379,9 @@ def decline(
     application.decision_message = _message(
         message, "message", _("Expliquez au candidat la raison du refus.")
     )
-    old = application.status
-    application.status = DECLINED
     application.decided_at = now
     application.decided_by_id = actor.id
-    application.updated_at = now
-    db.flush()
-    audit.record(
-        db,
-        actor,
-        "club_economie.application.declined",
-        application,
-        summary=_summary(application),
-        changes={"status": [old, DECLINED]},
-    )
+    _move(db, actor, application, DECLINED, "declined", now=now)
     enqueue(db, email(application), rule="club_economie.declined", now=now)
 
 
@@ -471,26 +468,19 @@ def accept(
     member.updated_at = now
     db.flush()
     open_year(db, actor, member, now.astimezone(PARIS).year, now=now)
-    old = application.status
-    application.status = ACCEPTED
     application.decided_at = now
     application.decided_by_id = actor.id
     application.decision_message = directory.clean_text(message, multiline=True)[: directory.TEXT_MAX]
     application.organisation_id = organisation.id
     application.contact_id = contact.id
-    application.updated_at = now
-    db.flush()
-    audit.record(
+    _move(
         db,
         actor,
-        "club_economie.application.accepted",
         application,
-        summary=_summary(application),
-        changes={
-            "status": [old, ACCEPTED],
-            "organisation_id": [None, organisation.id],
-            "contact_id": [None, contact.id],
-        },
+        ACCEPTED,
+        "accepted",
+        now=now,
+        changes={"organisation_id": [None, organisation.id], "contact_id": [None, contact.id]},
     )
     enqueue(db, email(application), rule="club_economie.welcome", now=now)
     return member

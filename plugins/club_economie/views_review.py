@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from core.accounts.models import User
 from core.i18n import gettext as _
 from core.reminders.runtime import send_soon, sweep_soon
 from core.spaces.models import Space
@@ -110,9 +112,15 @@ def _render_detail(
 @page
 def detail(ctx: RequestContext) -> Response:
     """One application, its possible duplicates, and the decision forms."""
+    space, _actor, application = _reviewing(ctx)
+    return _render_detail(ctx, space, application)
+
+
+def _reviewing(ctx: RequestContext) -> tuple[Space, User, Application]:
+    """The club, the reviewer (403 for anyone else) and the application of the URL (404)."""
     space = access.club(ctx)
-    access.reviewer(ctx, space)
-    return _render_detail(ctx, space, _application(ctx, space))
+    actor = access.reviewer(ctx, space)
+    return space, actor, _application(ctx, space)
 
 
 def _refused(ctx: RequestContext, exc: services.ApplicationError, form: Any) -> None:
@@ -122,99 +130,101 @@ def _refused(ctx: RequestContext, exc: services.ApplicationError, form: Any) -> 
         form.form_errors.append(exc.message)
 
 
-@page
-def ask(ctx: RequestContext) -> Response:
-    """Ask the applicant for more information (email with a signed link)."""
-    space = access.club(ctx)
-    actor = access.reviewer(ctx, space)
-    application = _application(ctx, space)
-    form = bind(ctx, QuestionForm)
+def _decide(
+    ctx: RequestContext,
+    space: Space,
+    application: Application,
+    slot: str,
+    form: Any,
+    act: Callable[[], str],
+) -> Response:
+    """A decision form posted: when ``form`` is valid, ``act()`` (the service call, returning the
+    message to flash) and back to the application; otherwise, or when the service refuses, the
+    application again with the form (in ``slot`` of the page) and its errors (400)."""
     if form.validate():
         try:
-            services.ask_for_information(
-                ctx.db,
-                actor,
-                application,
-                form.question.data,
-                now=ctx.now(),
-                email=lambda a: emails.info_request(a, answer_url(ctx, a), now=ctx.now()),
-            )
+            message = act()
         except services.ApplicationError as exc:
             _refused(ctx, exc, form)
         else:
-            ctx.after_commit(lambda: send_soon(ctx.state))
             return ctx.redirect(
-                ctx.url_for("club_economie:application", application_id=application.id),
-                flash=_("La question est envoyée au candidat."),
+                ctx.url_for("club_economie:application", application_id=application.id), flash=message
             )
-    return _render_detail(ctx, space, application, status=400, question=form)
+    return _render_detail(ctx, space, application, status=400, **{slot: form})
+
+
+@page
+def ask(ctx: RequestContext) -> Response:
+    """Ask the applicant for more information (email with a signed link)."""
+    space, actor, application = _reviewing(ctx)
+    form = bind(ctx, QuestionForm)
+
+    def ask_question() -> str:
+        services.ask_for_information(
+            ctx.db,
+            actor,
+            application,
+            form.question.data,
+            now=ctx.now(),
+            email=lambda a: emails.info_request(a, answer_url(ctx, a), now=ctx.now()),
+        )
+        ctx.after_commit(lambda: send_soon(ctx.state))
+        return _("La question est envoyée au candidat.")
+
+    return _decide(ctx, space, application, "question", form, ask_question)
 
 
 @page
 def accept(ctx: RequestContext) -> Response:
     """Accept: directory entries, club membership, welcome email, invitation to the next plenary."""
-    space = access.club(ctx)
-    actor = access.reviewer(ctx, space)
-    application = _application(ctx, space)
-    duplicates = services.find_duplicates(ctx.db, application)
-    form = _accept_form(ctx, application, duplicates)
-    if form.validate():
+    space, actor, application = _reviewing(ctx)
+    form = _accept_form(ctx, application, services.find_duplicates(ctx.db, application))
+
+    def accept_application() -> str:
         org = form.organisation_id.data
         contact = form.contact_id.data
-        try:
-            member = services.accept(
-                ctx.db,
-                actor,
-                application,
-                now=ctx.now(),
-                message=form.message.data or "",
-                organisation_id=None if org == NEW_ENTRY else int(org),
-                contact_id=None if contact == NEW_ENTRY else int(contact),
-                email=lambda a: emails.welcome(a, ctx.absolute_url("club_economie:index"), now=ctx.now()),
+        member = services.accept(
+            ctx.db,
+            actor,
+            application,
+            now=ctx.now(),
+            message=form.message.data or "",
+            organisation_id=None if org == NEW_ENTRY else int(org),
+            contact_id=None if contact == NEW_ENTRY else int(contact),
+            email=lambda a: emails.welcome(a, ctx.absolute_url("club_economie:index"), now=ctx.now()),
+        )
+        invited = members.invite_to_next_plenary(ctx.db, actor, member, now=ctx.now())
+        ctx.after_commit(lambda: sweep_soon(ctx.state))
+        ctx.after_commit(lambda: send_soon(ctx.state))
+        message = _("La candidature est acceptée : l'entreprise est membre du club.")
+        if invited is not None:
+            message += " " + _(
+                "Son contact est invité à la prochaine plénière (%(title)s).", title=invited.title
             )
-            invited = members.invite_to_next_plenary(ctx.db, actor, member, now=ctx.now())
-        except services.ApplicationError as exc:
-            _refused(ctx, exc, form)
-        else:
-            ctx.after_commit(lambda: sweep_soon(ctx.state))
-            ctx.after_commit(lambda: send_soon(ctx.state))
-            message = _("La candidature est acceptée : l'entreprise est membre du club.")
-            if invited is not None:
-                message += " " + _(
-                    "Son contact est invité à la prochaine plénière (%(title)s).", title=invited.title
-                )
-            return ctx.redirect(
-                ctx.url_for("club_economie:application", application_id=application.id), flash=message
-            )
-    return _render_detail(ctx, space, application, status=400, accept=form)
+        return message
+
+    return _decide(ctx, space, application, "accept", form, accept_application)
 
 
 @page
 def decline(ctx: RequestContext) -> Response:
     """Decline with a message to the applicant."""
-    space = access.club(ctx)
-    actor = access.reviewer(ctx, space)
-    application = _application(ctx, space)
+    space, actor, application = _reviewing(ctx)
     form = bind(ctx, DeclineForm)
-    if form.validate():
-        try:
-            services.decline(
-                ctx.db,
-                actor,
-                application,
-                form.message.data,
-                now=ctx.now(),
-                email=lambda a: emails.declined(a, now=ctx.now()),
-            )
-        except services.ApplicationError as exc:
-            _refused(ctx, exc, form)
-        else:
-            ctx.after_commit(lambda: send_soon(ctx.state))
-            return ctx.redirect(
-                ctx.url_for("club_economie:application", application_id=application.id),
-                flash=_("La candidature est refusée ; le candidat reçoit votre message."),
-            )
-    return _render_detail(ctx, space, application, status=400, decline=form)
+
+    def decline_application() -> str:
+        services.decline(
+            ctx.db,
+            actor,
+            application,
+            form.message.data,
+            now=ctx.now(),
+            email=lambda a: emails.declined(a, now=ctx.now()),
+        )
+        ctx.after_commit(lambda: send_soon(ctx.state))
+        return _("La candidature est refusée ; le candidat reçoit votre message.")
+
+    return _decide(ctx, space, application, "decline", form, decline_application)
 
 
 @page

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.i18n import lazy_gettext as _l
-from core.reminders.rules import Due, Offset, Recipient, ReminderRule, RuleRun, Timing
+from core.reminders.rules import Due, Offset, Recipient, ReminderRule, RuleRun, Timing, contact_recipient
 from core.reminders.services import rule_timing
 from core.spaces.models import Space
 from plugins.groupes_techniques import compliance, services
@@ -109,12 +109,11 @@ def collect_animators(run: RuleRun) -> Iterator[Due]:
         for space, cell, anchor in due:
             context = _context(run, space, cell, offset)
             for contact in people.get(space.id, []):
-                email = (contact.email or "").strip()
-                if contact.anonymised_at is not None or not email:
+                if contact.anonymised_at is not None or not contact.email.strip():
                     continue
                 yield Due(
                     key=f"{SEMESTER_RULE}:{space.id}:{cell.period.code}:{offset.slug}:c{contact.id}",
-                    recipient=Recipient(email=email, name=contact.full_name, contact_id=contact.id),
+                    recipient=contact_recipient(contact),
                     template="groupes_techniques/emails/semester",
                     context=context,
                     due_at=run.due_on(anchor, offset),

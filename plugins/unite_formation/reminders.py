@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.calendar.models import SCHEDULED, Meeting
 from core.i18n import lazy_gettext as _l
-from core.reminders.rules import Due, Recipient, ReminderRule, RuleRun, Timing
+from core.reminders.rules import Due, Offset, Recipient, ReminderRule, RuleRun, Timing, contact_recipient
 from plugins.unite_formation import links as signed
 from plugins.unite_formation.attendance import participants, rates, recorded_for
 from plugins.unite_formation.evaluations import answered
@@ -63,6 +63,26 @@ def _sessions_between(db: Session, lo: datetime, hi: datetime) -> list[tuple[Cyc
     return [(r[0], r[1]) for r in rows]
 
 
+def _last_sessions(db: Session, lo: datetime, hi: datetime) -> Iterator[tuple[Cycle, Meeting]]:
+    """Like :func:`_sessions_between`, only each cycle's last (live) session."""
+    for cycle, meeting in _sessions_between(db, lo, hi):
+        meetings = live_meetings(cycle)
+        if meetings and meetings[-1].id == meeting.id:
+            yield cycle, meeting
+
+
+def _sessions_due(
+    run: RuleRun, offset: Offset, *, last_only: bool = False
+) -> Iterator[tuple[Cycle, Meeting, datetime]]:
+    """The sessions (or only the cycles' last ones) whose reminder ``offset`` from their start is
+    due in the window, with the due instant."""
+    sessions = _last_sessions if last_only else _sessions_between
+    for (cycle, meeting), due_at in run.rows_due_at(
+        offset, lambda lo, hi: sessions(run.db, lo, hi), lambda row: row[1].starts_at
+    ):
+        yield cycle, meeting, due_at
+
+
 def _recipient(person: Registration) -> Recipient:
     return Recipient(
         email=person.email, name=person.full_name, user_id=person.user_id, contact_id=person.contact_id
@@ -82,13 +102,7 @@ def collect_session_reminders(run: RuleRun) -> Iterator[Due]:
     """J-3: each participant is reminded of the session (date, place, link, cancellation link)."""
     links = _links(run)
     for offset in run.timing.offsets:
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        for cycle, meeting in _sessions_between(run.db, *window):
-            due_at = run.due_at(meeting.starts_at, offset)
-            if not run.is_due(due_at):
-                continue
+        for cycle, meeting, due_at in _sessions_due(run, offset):
             for person in participants(run.db, cycle):
                 yield Due(
                     key=f"{SESSION_REMINDER}:{meeting.id}:{person.id}:{offset.slug}",
@@ -109,7 +123,7 @@ def collect_session_reminders(run: RuleRun) -> Iterator[Due]:
 
 def _trainers(cycle: Cycle) -> list[Recipient]:
     return [
-        Recipient(email=t.contact.email, name=t.contact.full_name, contact_id=t.contact_id)
+        contact_recipient(t.contact)
         for t in sorted(cycle.trainers, key=lambda t: t.contact_id)
         if t.contact.email and t.contact.anonymised_at is None
     ]
@@ -118,13 +132,7 @@ def _trainers(cycle: Cycle) -> list[Recipient]:
 def collect_trainer_lists(run: RuleRun) -> Iterator[Due]:
     """J-1: the trainers get the list of participants (names, organisations, accessibility needs)."""
     for offset in run.timing.offsets:
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        for cycle, meeting in _sessions_between(run.db, *window):
-            due_at = run.due_at(meeting.starts_at, offset)
-            if not run.is_due(due_at):
-                continue
+        for cycle, meeting, due_at in _sessions_due(run, offset):
             people = [
                 {
                     "name": p.full_name,
@@ -190,12 +198,8 @@ def collect_promotions(run: RuleRun) -> Iterator[Due]:
 def collect_attendance_reminders(run: RuleRun) -> Iterator[Due]:
     """J+1: a session still without any attendance recorded – the trainers are reminded."""
     for offset in run.timing.offsets:
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        for cycle, meeting in _sessions_between(run.db, *window):
-            due_at = run.due_at(meeting.starts_at, offset)
-            if not run.is_due(due_at) or recorded_for(run.db, meeting.id) or not participants(run.db, cycle):
+        for cycle, meeting, due_at in _sessions_due(run, offset):
+            if recorded_for(run.db, meeting.id) or not participants(run.db, cycle):
                 continue
             session = next(s for s in cycle.sessions if s.meeting_id == meeting.id)
             for trainer in _trainers(cycle):
@@ -215,23 +219,10 @@ def collect_attendance_reminders(run: RuleRun) -> Iterator[Due]:
                 )
 
 
-def _last_sessions(run: RuleRun, lo: datetime, hi: datetime) -> Iterator[tuple[Cycle, Meeting]]:
-    for cycle, meeting in _sessions_between(run.db, lo, hi):
-        meetings = live_meetings(cycle)
-        if meetings and meetings[-1].id == meeting.id:
-            yield cycle, meeting
-
-
 def _evaluations(run: RuleRun, rule: str, template: str, *, unanswered_only: bool) -> Iterator[Due]:
     links = _links(run)
     for offset in run.timing.offsets:
-        window = run.anchor_range(offset)
-        if window is None:
-            continue
-        for cycle, meeting in _last_sessions(run, *window):
-            due_at = run.due_at(meeting.starts_at, offset)
-            if not run.is_due(due_at):
-                continue
+        for cycle, _meeting, due_at in _sessions_due(run, offset, last_only=True):
             people = participants(run.db, cycle)
             cycle_rates = rates(run.db, cycle, people)
             for person in people:

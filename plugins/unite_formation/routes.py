@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
@@ -167,58 +170,71 @@ def _linked(ctx: RequestContext, purpose: str) -> Registration:
     return found(reg.get_registration(ctx.db, registration_id))
 
 
-@page
-def cancel_link(ctx: RequestContext) -> Response:
-    """Cancel one's registration: a page with a button (GET), the cancellation (POST)."""
-    registration = _linked(ctx, signed.CANCEL)
+def _link_page(
+    ctx: RequestContext,
+    purpose: str,
+    template: str,
+    act: Callable[[Registration], None],
+    done: str,
+    extra: Callable[[Registration], dict[str, Any]] = lambda _registration: {},
+) -> Response:
+    """A signed link's page: the registration and its cycle (GET); on POST, ``act`` on the
+    registration and back to the page with ``done`` flashed, or the service's refusal (400).
+    ``extra`` adds to what the template shows."""
+    registration = _linked(ctx, purpose)
     found_cycle = found(svc.get_cycle(ctx.db, registration.cycle_id))
     error = None
     if ctx.form is not None:
         try:
-            reg.cancel_registration(ctx.db, registration.id, now=ctx.now(), links=links(ctx))
+            act(registration)
         except svc.ServiceError as exc:
             error = exc.message
         else:
-            from core.reminders.runtime import send_soon, sweep_soon
-
-            ctx.after_commit(lambda: sweep_soon(ctx.state))
-            ctx.after_commit(lambda: send_soon(ctx.state))
-            return ctx.redirect(ctx.request.url.path, flash=_("Votre inscription est annulée."))
+            return ctx.redirect(ctx.request.url.path, flash=done)
     return ctx.render(
-        "unite_formation/cancel_link.html",
+        template,
         status_code=400 if error else 200,
         registration=registration,
         cycle=found_cycle,
         error=error,
+        **extra(registration),
         **vocab(),
+    )
+
+
+@page
+def cancel_link(ctx: RequestContext) -> Response:
+    """Cancel one's registration: a page with a button (GET), the cancellation (POST)."""
+
+    def cancel(registration: Registration) -> None:
+        reg.cancel_registration(ctx.db, registration.id, now=ctx.now(), links=links(ctx))
+        from core.reminders.runtime import send_soon, sweep_soon
+
+        ctx.after_commit(lambda: sweep_soon(ctx.state))
+        ctx.after_commit(lambda: send_soon(ctx.state))
+
+    return _link_page(
+        ctx, signed.CANCEL, "unite_formation/cancel_link.html", cancel, _("Votre inscription est annulée.")
     )
 
 
 @page
 def offer_link(ctx: RequestContext) -> Response:
     """Take a place offered from the waiting list: a page (GET), the confirmation (POST)."""
-    registration = _linked(ctx, signed.OFFER)
-    found_cycle = found(svc.get_cycle(ctx.db, registration.cycle_id))
-    error = None
-    if ctx.form is not None:
-        try:
-            reg.accept_offer(ctx.db, registration.id, now=ctx.now(), links=links(ctx))
-        except svc.ServiceError as exc:
-            error = exc.message
-        else:
-            from core.reminders.runtime import send_soon
 
-            ctx.after_commit(lambda: send_soon(ctx.state))
-            return ctx.redirect(ctx.request.url.path, flash=_("C'est confirmé : la place est à vous."))
-    state = reg.offer_state(ctx.db, registration, ctx.now())
-    return ctx.render(
+    def take(registration: Registration) -> None:
+        reg.accept_offer(ctx.db, registration.id, now=ctx.now(), links=links(ctx))
+        from core.reminders.runtime import send_soon
+
+        ctx.after_commit(lambda: send_soon(ctx.state))
+
+    return _link_page(
+        ctx,
+        signed.OFFER,
         "unite_formation/offer_link.html",
-        status_code=400 if error else 200,
-        registration=registration,
-        state=state,
-        cycle=found_cycle,
-        error=error,
-        **vocab(),
+        take,
+        _("C'est confirmé : la place est à vous."),
+        extra=lambda registration: {"state": reg.offer_state(ctx.db, registration, ctx.now())},
     )
 
 

@@ -272,3 +272,45 @@ def test_the_core_purge_job_anonymises_declined_applications_after_their_retenti
     assert row is not None and row.status == DECLINED
     assert (row.name, row.phone, row.decision_message, row.contribution) == ("", "", "", "")
     assert APPLICANT not in row.email
+
+
+def test_each_decision_audits_the_status_it_leaves_and_the_one_it_takes(
+    club: Starlette, web: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    _apply(web)
+    application = application_by_email(db, APPLICANT)
+    login(web, ANIMATOR)
+    base = f"/club_economie/candidatures/{application.id}"
+    asked = post_form(web, f"{base}/question", {"question": "Votre Kbis ?"})
+    assert "La question est envoyée au candidat." in text(asked)
+    # a second question is audited as the first one was (from "new")
+    post_form(web, f"{base}/question", {"question": "Et votre numéro de TVA ?"})
+    token = links.make_token(club.state.reseau.settings.secret_key, application.id, 2, now=clock())
+    post_form(web, f"/club_economie/candidater/reponse/{token}", {"answer": "Le voici."})
+    refused = post_form(web, f"{base}/question", {"question": ""})
+    assert refused.status_code == 400 and "Ce champ est obligatoire" in text(refused)
+    accepted = post_form(web, f"{base}/accepter", {"organisation_id": "new", "contact_id": "new"})
+    assert "La candidature est acceptée" in text(accepted)
+    entries = fresh(db).scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.object_type == "club_economie_applications",
+            AuditEntry.object_id == str(application.id),
+            AuditEntry.action != "club_economie.application.submitted",
+        )
+        .order_by(AuditEntry.id)
+    )
+    decided = application_by_email(db, APPLICANT)
+    assert [(e.action, e.changes) for e in entries] == [
+        ("club_economie.application.info_requested", {"status": ["new", INFO_REQUESTED]}),
+        ("club_economie.application.info_requested", {"status": ["new", INFO_REQUESTED]}),
+        ("club_economie.application.answered", {"status": [INFO_REQUESTED, "new"]}),
+        (
+            "club_economie.application.accepted",
+            {
+                "status": ["new", ACCEPTED],
+                "organisation_id": [None, decided.organisation_id],
+                "contact_id": [None, decided.contact_id],
+            },
+        ),
+    ]

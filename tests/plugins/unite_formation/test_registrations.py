@@ -267,3 +267,20 @@ def test_someone_who_cancelled_may_register_again_at_the_end_of_the_queue(
     assert again.id == first.id and again.status == WAITING  # the freed place went to number 2
     assert again.queued_at == clock() and again.cancelled_at is None
     assert statuses(db, cycle.id) == {WAITING: 2}  # number 2 holds an offer, number 1 waits
+
+
+def test_the_signed_link_pages_show_a_refusal_and_keep_the_registration(
+    client: TestClient, app: Starlette, db: Session, make_cycle: CycleFactory, clock: FrozenClock
+) -> None:
+    cycle = make_cycle(capacity=1)
+    confirmed, waiting = register(app, cycle.id, 1, clock), register(app, cycle.id, 2, clock)
+    links = links_for(app)
+    offer = f"/unite_formation/inscription/place/{links.token(signed.OFFER, waiting.id)}"
+    assert client.get(offer).status_code == 200
+    refused = post_form(client, offer)
+    assert refused.status_code == 400 and "vous restez sur la liste d'attente" in text(refused)
+    clock.advance(days=30)  # the first session (16 March) has started
+    cancel = f"/unite_formation/inscription/annuler/{links.token(signed.CANCEL, confirmed.id)}"
+    late = post_form(client, cancel)
+    assert late.status_code == 400 and "Le cycle a commencé" in text(late)
+    assert statuses(db, cycle.id) == {CONFIRMED: 1, WAITING: 1}
