@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from pathlib import Path
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEDULER_KEY = "reminders.scheduler"
+JOBS_KEY = "reminders.jobs"
 
 
 class SchedulerLocked(RuntimeError):
@@ -81,18 +83,44 @@ class Jobs:
     state: AppState
     scheduler: AsyncIOScheduler
     running: set[asyncio.Task[Any]]
+    #: jobs running now, and jobs asked to run again while they were running; both under
+    #: ``lock`` (:func:`_run_soon` is called from request threads)
+    busy: set[str] = field(default_factory=set)
+    again: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def sweep_job(self) -> SweepReport | None:
         """The sweep, in a thread (synchronous database work); wakes the sender when it queued mail."""
-        report: SweepReport | None = await self._tracked(asyncio.to_thread(sweep, self.state))
+        report: SweepReport | None = await self._repeating(
+            "sweep", lambda: asyncio.to_thread(sweep, self.state)
+        )
         if report is not None and report.total:
             send_soon(self.state)
         return report
 
     async def send_job(self) -> SendReport | None:
         """The sender, on the event loop (network I/O; database work in threads)."""
-        report: SendReport | None = await self._tracked(send_due(self.state))
+        report: SendReport | None = await self._repeating("send", lambda: send_due(self.state))
         return report
+
+    async def _repeating(self, name: str, run: Any) -> Any:
+        """Run the job; once more if it was asked to run while running (with ``max_instances=1``
+        the scheduler would skip that request, and the mail queued meanwhile would wait for
+        the next interval)."""
+        with self.lock:
+            self.busy.add(name)
+        try:
+            while True:
+                with self.lock:
+                    self.again.discard(name)
+                result = await self._tracked(run())
+                with self.lock:
+                    if name not in self.again:
+                        self.busy.discard(name)
+                        return result
+        finally:
+            with self.lock:
+                self.busy.discard(name)
 
     async def purge_job(self) -> Any:
         """The daily retention purge (``core.privacy``), in a thread."""
@@ -158,10 +186,12 @@ async def running_jobs(state: AppState) -> AsyncIterator[Jobs]:
     jobs = make_scheduler(state)
     jobs.scheduler.start()
     state.extras[SCHEDULER_KEY] = jobs.scheduler
+    state.extras[JOBS_KEY] = jobs
     try:
         yield jobs
     finally:
         state.extras.pop(SCHEDULER_KEY, None)
+        state.extras.pop(JOBS_KEY, None)
         jobs.scheduler.shutdown(wait=False)
         if jobs.running:
             await asyncio.wait(set(jobs.running), timeout=60)
@@ -184,6 +214,12 @@ def _run_soon(state: AppState, job_id: str) -> None:
     scheduler: AsyncIOScheduler | None = state.extras.get(SCHEDULER_KEY)
     if scheduler is None or not scheduler.running:
         return
+    jobs: Jobs | None = state.extras.get(JOBS_KEY)
+    if jobs is not None:
+        with jobs.lock:
+            if job_id in jobs.busy:
+                jobs.again.add(job_id)  # the running job goes round once more
+                return
     with suppress(Exception):  # the scheduler is stopping: the next process run will do it
         scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,3 +175,39 @@ def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(
     assert row.attempts == 1  # tried at once (the template needs a meeting: it failed, visibly)
     assert row.status == "failed" and "meeting" in row.last_error
     assert "reminders.scheduler" not in state.extras
+
+
+def test_a_send_asked_for_while_the_sender_runs_is_not_skipped(
+    make_app, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """``max_instances=1`` makes APScheduler skip a run asked for while one is running: the
+    running job goes round once more instead, so mail queued meanwhile is not left for the
+    next interval (an hour here)."""
+    import asyncio
+
+    from starlette.testclient import TestClient
+
+    import core.reminders.runtime as runtime
+    from core.reminders.sender import SendReport
+
+    calls: list[float] = []
+    first_started = threading.Event()
+
+    async def slow_send(state):  # type: ignore[no-untyped-def]
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            first_started.set()
+            await asyncio.sleep(0.5)  # the first run is still going when send_soon is called
+        return SendReport()
+
+    monkeypatch.setattr(runtime, "send_due", slow_send)
+    app = make_app(plugins=[], run_scheduler=True, sweep_interval=3600, send_interval=3600)
+    with TestClient(app):
+        assert first_started.wait(10)
+        runtime.send_soon(app.state.reseau)
+        deadline = time.monotonic() + 10
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # and only once more
+    assert len(calls) == 2
+    assert calls[1] - calls[0] >= 0.5  # after the first run, not beside it
