@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from core.audit import services as audit
 from core.calendar.models import (
@@ -177,7 +177,7 @@ def _space(db: Session, space_id: int) -> Space:
 
 def get_meeting(db: Session, meeting_id: int) -> Meeting | None:
     """The meeting with its space loaded (for pages), or ``None``."""
-    return db.scalar(select(Meeting).where(Meeting.id == meeting_id).options(selectinload(Meeting.space)))
+    return db.scalar(select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.space)))
 
 
 def can_manage(db: Session, registry: Registry, user: User | None, space_id: int) -> bool:

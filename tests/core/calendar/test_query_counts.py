@@ -140,3 +140,28 @@ def test_meeting_and_management_pages_do_not_query_per_row(
         with counting(app) as statements:
             assert client.get(path).status_code == 200
         assert len(statements) == few[path], path
+
+
+def test_a_public_meeting_page_is_read_in_six_queries_by_a_visitor(
+    app: Starlette, client: TestClient, world: World, db: Session
+) -> None:
+    """The meeting and its space in one query, visibility decided without the database for a
+    public meeting; then agenda, the next meeting of the space, minutes, resources…"""
+    meeting = Meeting(
+        space_id=world.space_a,
+        title="Plénière ouverte",
+        starts_at=datetime(2026, 3, 10, 13, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 10, 15, 0, tzinfo=UTC),
+        visibility="public",
+    )
+    db.add(meeting)
+    db.commit()
+    with counting(app) as statements:
+        page = client.get(f"/agenda/reunions/{meeting.id}")
+    assert page.status_code == 200 and "Plénière ouverte" in page.text and "Groupe A" in page.text
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 6, selects
+    # a members-only meeting still asks the database whether this visitor may see it
+    meeting.visibility = "members"
+    db.commit()
+    assert client.get(f"/agenda/reunions/{meeting.id}", follow_redirects=False).status_code in (302, 303)
