@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,22 @@ class AppState:
     def now(self) -> datetime:
         """The current instant according to the app's clock."""
         return self.clock()
+
+    def path_for(self, name: str, /, **params: Any) -> str:
+        """The path of a named route, remembered: Starlette walks the routes (and raises and
+        catches an exception per mount) on every lookup, and a page asks for dozens of paths."""
+        resolve = self.extras.get("path_for")
+        if resolve is None:
+            router = self.extras["router"]
+
+            def lookup(route: str, items: tuple[tuple[str, Any], ...]) -> str:
+                return str(router.url_path_for(route, **dict(items)))
+
+            resolve = self.extras.setdefault("path_for", lru_cache(maxsize=4096)(lookup))
+        try:
+            return str(resolve(name, tuple(sorted(params.items()))))
+        except TypeError:  # an unhashable parameter: not remembered
+            return str(self.extras["router"].url_path_for(name, **params))
 
 
 def plugin_dir(hooks: Hooks, name: str) -> Path | None:

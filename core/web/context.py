@@ -96,7 +96,7 @@ class RequestContext:
 
     def url_for(self, name: str, /, query: dict[str, Any] | None = None, **params: Any) -> str:
         """The path of a named route (``"directory:organisation"``), with an optional query."""
-        path = str(self.request.app.url_path_for(name, **params))
+        path = self.state.path_for(name, **params)
         if query:
             path += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")}, doseq=True)
         return path

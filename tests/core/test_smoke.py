@@ -48,3 +48,28 @@ def test_app_runs_without_any_plugin(make_app) -> None:  # type: ignore[no-untyp
     with TestClient(app) as client:
         assert client.get("/").status_code == 200
         assert app.state.reseau.hooks.plugin_names() == []
+
+
+def test_route_paths_are_remembered_and_equal_to_starlettes(make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from starlette.routing import NoMatchFound
+
+    app = make_app()
+    state = app.state.reseau
+    cases = [("calendar:month", {}), ("calendar:meeting", {"meeting_id": 12}), ("static", {"path": "css/reseau.css"})]
+    for name, params in cases:
+        assert state.path_for(name, **params) == str(app.url_path_for(name, **params))
+    calls: list[str] = []
+    original = app.router.url_path_for
+    monkeypatch.setattr(app.router, "url_path_for", lambda name, **p: calls.append(name) or original(name, **p))
+    for _ in range(3):
+        for name, params in cases:
+            state.path_for(name, **params)
+    assert calls == []  # all three remembered from the first round
+    assert state.path_for("calendar:meeting", meeting_id=13) == "/agenda/reunions/13"
+    assert calls == ["calendar:meeting"]  # other parameters: another path
+    try:
+        state.path_for("calendar:nowhere")
+    except NoMatchFound:
+        pass
+    else:
+        raise AssertionError("an unknown route must still fail")
