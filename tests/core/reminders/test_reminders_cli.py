@@ -174,3 +174,40 @@ def test_in_process_scheduler_runs_both_jobs_and_send_soon_wakes_the_sender(
     assert row.attempts == 1  # tried at once (the template needs a meeting: it failed, visibly)
     assert row.status == "failed" and "meeting" in row.last_error
     assert "reminders.scheduler" not in state.extras
+
+
+def test_stopping_the_app_waits_for_a_jobs_database_work_before_disposing_the_engine(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """APScheduler's shutdown cancels a running job; the job's work in a thread goes on with a
+    checked-out connection. The app must not dispose its engine before that work is done: the
+    connection would go back to the discarded pool and be garbage-collected still open."""
+    import threading
+
+    from sqlalchemy import event, text
+    from starlette.testclient import TestClient
+
+    from core.reminders import runtime
+    from core.reminders.sweep import SweepReport
+
+    app = make_app(plugins=[], run_scheduler=True, sweep_interval=3600, send_interval=3600)
+    state = app.state.reseau
+    events: list[str] = []
+    started, disposed = threading.Event(), threading.Event()
+    event.listen(state.engine, "engine_disposed", lambda engine: (events.append("disposed"), disposed.set()))
+
+    def slow_sweep(state, now=None):  # type: ignore[no-untyped-def]
+        with state.session_factory() as db:
+            db.execute(text("SELECT 1"))  # holds a connection
+            started.set()
+            deadline = time.monotonic() + 10
+            while runtime.SCHEDULER_KEY in state.extras and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the app starts stopping
+            disposed.wait(1)  # the engine must not go away meanwhile
+        events.append("sweep done")
+        return SweepReport()
+
+    monkeypatch.setattr(runtime, "sweep", slow_sweep)
+    with TestClient(app):
+        assert started.wait(10)
+    assert events == ["sweep done", "disposed"]
