@@ -127,15 +127,22 @@ class Jobs:
         return await self._tracked(asyncio.to_thread(purge_expired, self.state))
 
     async def _tracked(self, coro: Any) -> Any:
-        task = asyncio.ensure_future(coro)
+        # Shielded: the scheduler's shutdown cancels a running job, but the job's work in a
+        # thread would go on with a checked-out connection after the engine is disposed (the
+        # connection then dies unclosed with the discarded pool). The task stays in ``running``
+        # until its work is really done, and ``running_jobs`` waits for it.
+        task = asyncio.ensure_future(self._logged(coro))
         self.running.add(task)
+        task.add_done_callback(self.running.discard)
+        return await asyncio.shield(task)
+
+    @staticmethod
+    async def _logged(coro: Any) -> Any:
         try:
-            return await task
+            return await coro
         except Exception:
             log.exception("reminder job failed")
             return None
-        finally:
-            self.running.discard(task)
 
 
 def make_scheduler(state: AppState) -> Jobs:

@@ -211,3 +211,40 @@ def test_a_send_asked_for_while_the_sender_runs_is_not_skipped(
         time.sleep(0.3)  # and only once more
     assert len(calls) == 2
     assert calls[1] - calls[0] >= 0.5  # after the first run, not beside it
+
+
+def test_stopping_the_app_waits_for_a_jobs_database_work_before_disposing_the_engine(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """APScheduler's shutdown cancels a running job; the job's work in a thread goes on with a
+    checked-out connection. The app must not dispose its engine before that work is done: the
+    connection would go back to the discarded pool and be garbage-collected still open."""
+    import threading
+
+    from sqlalchemy import event, text
+    from starlette.testclient import TestClient
+
+    from core.reminders import runtime
+    from core.reminders.sweep import SweepReport
+
+    app = make_app(plugins=[], run_scheduler=True, sweep_interval=3600, send_interval=3600)
+    state = app.state.reseau
+    events: list[str] = []
+    started, disposed = threading.Event(), threading.Event()
+    event.listen(state.engine, "engine_disposed", lambda engine: (events.append("disposed"), disposed.set()))
+
+    def slow_sweep(state, now=None):  # type: ignore[no-untyped-def]
+        with state.session_factory() as db:
+            db.execute(text("SELECT 1"))  # holds a connection
+            started.set()
+            deadline = time.monotonic() + 10
+            while runtime.SCHEDULER_KEY in state.extras and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the app starts stopping
+            disposed.wait(1)  # the engine must not go away meanwhile
+        events.append("sweep done")
+        return SweepReport()
+
+    monkeypatch.setattr(runtime, "sweep", slow_sweep)
+    with TestClient(app):
+        assert started.wait(10)
+    assert events == ["sweep done", "disposed"]

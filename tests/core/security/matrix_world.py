@@ -141,6 +141,15 @@ class World:
         return 1
 
 
+#: rows that some plugin routes need and the demo data lacks, made in the plugin's first space
+#: (the ``space_id`` of each row) by table name, so that the matrix imports no plugin and checks
+#: those routes against real roles instead of a 404 on a missing id
+MISSING_DEMO_ROWS: dict[str, dict[str, Any]] = {
+    # a date poll of the first working group: its tally and its "fix the date" button
+    "groupes_techniques_polls": {"title": "Sondage de la matrice", "duration_minutes": 120},
+}
+
+
 def _account(db: Session, email: str, name: str, *, admin: bool = False) -> User:
     from core.accounts.passwords import hash_password
 
@@ -195,6 +204,9 @@ def build_world(app: Starlette) -> World:
             if home is None or home.id == space_a.id:
                 continue
             memberships += [("member", home, MEMBER), ("animator", home, ANIMATOR)]
+            for table_name, values in MISSING_DEMO_ROWS.items():
+                if table_name.startswith(f"{plugin}_"):
+                    db.execute(Base.metadata.tables[table_name].insert().values(space_id=home.id, **values))
             memberships += [(role, home, space_role) for role, space_role in PLUGIN_ROLES.items()
                             if space_role in roles and space_role.startswith(f"{plugin}.")]
         for role, space, space_role in memberships:

@@ -123,7 +123,8 @@ MEMBERS_HOME = _level(L, OK, D, OK, D, D, OK)
 POLICY.update({
     # groupes_techniques (issue 5): the compliance table, its exports, each group's page and the
     # annual report (the groups the reader may see) are for signed-in partners; admins create
-    # groups and change obligations; the group's animators propose dates (the demo has no poll)
+    # groups and change obligations; the group's animators propose dates, read the answers and
+    # fix the date (the poll is the world's, in the first group: see ``MISSING_DEMO_ROWS``)
     **dict.fromkeys(
         ["groupes_techniques:index", "groupes_techniques:compliance_csv",
          "groupes_techniques:compliance_print", "groupes_techniques:group",
@@ -136,8 +137,10 @@ POLICY.update({
          "groupes_techniques:delete"],
         ADMIN,
     ),
-    "groupes_techniques:poll_new": ANIMATOR_HOME,
-    **dict.fromkeys(["groupes_techniques:poll", "groupes_techniques:poll_choose"], _level(*([NF] * 7))),
+    **dict.fromkeys(
+        ["groupes_techniques:poll_new", "groupes_techniques:poll", "groupes_techniques:poll_choose"],
+        ANIMATOR_HOME,
+    ),
     "groupes_techniques:poll_answer": BAD_TOKEN,
     # club_economie (issue 6): the club's page, the application form, the public directory and the
     # resources are public; the members' directory and the opinions are for the club's members;
